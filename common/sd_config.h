@@ -80,6 +80,8 @@ typedef struct {
     sd_config_cache cache;
     sd_config_site *sites;          //  in file order
     size_t site_count;
+    //  Article paths to leave out: POSIX extended regular expressions matched
+    //  against pagePath with its query string.
     sd_config_strings article_path_blacklist;   //  default: the home page, /page/N, query-only paths, /forum, /login.php, /cookies.php
     sd_config_strings source_blacklist;         //  default: "google", "(direct)"
     sd_config_strings countries;                //  default: a list of large markets
@@ -136,9 +138,9 @@ typedef struct {
 typedef struct {
     char *id;
     char *report;                   //  report type
-    sd_config_strings sites;
-    sd_config_strings recipients;
-    char *subject;
+    sd_config_strings sites;        //  {"all"} (the default) or configured site / channel names
+    sd_config_strings recipients;   //  default: none
+    char *subject;                  //  default NULL: the reporter's subject
     char *frequency;                //  DAILY, WOW_DAILY, WEEKLY, MONTHLY
     int weekday;                    //  WEEKLY: 0 = Monday .. 6 = Sunday, default 0
     int day;                        //  MONTHLY: 1..28, default 1
@@ -174,6 +176,13 @@ typedef struct {
 //  Loads and validates the file. Returns a new config, or NULL with err
 //  filled (err->text is one line naming the file, key and expected value).
 sd_config *sd_config_load(const char *path, sd_config_error *err);
+
+//  Validates the whole file and calls report (if not NULL) once per error,
+//  section by section. Returns the number of errors (0: the file is valid), or
+//  -1 when the file cannot be read or is not a JSON object; that error is
+//  reported too. err is only valid during the call.
+int sd_config_check(const char *path, void (*report)(const sd_config_error *err, void *arg),
+                    void *arg);
 
 //  Returns a config holding only the defaults, or NULL when out of memory.
 sd_config *sd_config_new_default(void);

@@ -30,6 +30,15 @@ void sd_log_open(const char *process, sd_log_level level, bool use_syslog)
     s_syslog = use_syslog;
 }
 
+int sd_log_configure(const char *process, const char *level_name, bool use_syslog)
+{
+    sd_log_level level;
+    if (sd_log_level_parse(level_name, &level) != 0)
+        return -1;
+    sd_log_open(process, level, use_syslog);
+    return 0;
+}
+
 void sd_log_close(void)
 {
     if (s_syslog)

@@ -24,6 +24,11 @@ typedef enum {
 //  any of them; the process name is copied.
 void sd_log_open(const char *process, sd_log_level level, bool use_syslog);
 
+//  Same as sd_log_open with the level given by name ("debug", "info",
+//  "warning", "error"), as in the config's log section. Returns 0, or -1
+//  (changing nothing) when level_name is none of them.
+int sd_log_configure(const char *process, const char *level_name, bool use_syslog);
+
 //  Closes the syslog connection if one is open. Safe to call twice.
 void sd_log_close(void);
 
