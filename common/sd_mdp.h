@@ -13,6 +13,11 @@
 #ifndef SD_MDP_H
 #define SD_MDP_H
 
+#include <czmq.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
 #define SD_MDPC_HEADER "MDPC01"
 #define SD_MDPW_HEADER "MDPW01"
 
@@ -27,5 +32,27 @@
 
 //  Service names are printable ASCII of at most this many bytes.
 #define SD_MDP_SERVICE_MAX 64
+
+//  Returns true when data is a valid service name: 1 to SD_MDP_SERVICE_MAX
+//  bytes of printable ASCII without spaces. Frames from peers are checked
+//  with this before they are used as strings.
+bool sd_mdp_service_valid(const void *data, size_t size);
+
+//  Returns true when frame contains exactly the bytes of text (no terminator).
+bool sd_mdp_frame_equals(zframe_t *frame, const char *text);
+
+//  Returns the frame's content as a new NUL-terminated string of its bytes
+//  (caller frees), or NULL when out of memory.
+char *sd_mdp_frame_text(zframe_t *frame);
+
+//  Sends every frame of *msg without blocking, destroys the message and
+//  sets *msg to NULL, even on failure. Returns 0, or -1 with errno set
+//  (EHOSTUNREACH: a ROUTER_MANDATORY peer is gone; EAGAIN: its queue is
+//  full). Unlike zmsg_send, it frees every frame when a send fails.
+int sd_mdp_send(zsock_t *socket, zmsg_t **msg);
+
+//  Sets ZMQ_MAXMSGSIZE on socket when max_bytes is above 0, so that larger
+//  messages from peers are refused by libzmq. Returns 0 or -1.
+int sd_mdp_set_max_message_bytes(zsock_t *socket, int64_t max_bytes);
 
 #endif

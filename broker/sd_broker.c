@@ -1,0 +1,301 @@
+/*  sd_broker: sockets, loop and frame checks of the MDP broker and the
+    table bus proxy. Services and workers live in sd_broker_service.c and
+    sd_broker_worker.c.  */
+#include "sd_broker_internal.h"
+
+#include "sd_broker_service.h"
+#include "sd_log.h"
+#include "sd_mdp.h"
+
+#define SD_BROKER_ENDPOINT_DEFAULT "tcp://127.0.0.1:5555"
+#define SD_BROKER_BUS_PUBLISH_DEFAULT "tcp://127.0.0.1:5556"
+#define SD_BROKER_BUS_SUBSCRIBE_DEFAULT "tcp://127.0.0.1:5557"
+#define SD_BROKER_QUEUE_LIMIT_DEFAULT 1000
+
+bool sd_broker_peer_warning_allowed(sd_broker *self)
+{
+    int64_t second = zclock_mono() / 1000;
+    if (second != self->warning_second) {
+        if (self->warnings_suppressed > 0)
+            sd_warning("%u more warnings about peers were not logged in the last second",
+                       self->warnings_suppressed);
+        self->warning_second = second;
+        self->warnings_this_second = 0;
+        self->warnings_suppressed = 0;
+    }
+    if (self->warnings_this_second < SD_BROKER_PEER_WARNINGS_PER_SECOND) {
+        self->warnings_this_second++;
+        return true;
+    }
+    self->warnings_suppressed++;
+    return false;
+}
+
+//  Logs a message from a peer that fits neither the client nor the worker
+//  frames. A registered worker that sends one is disconnected.
+static void s_reject_peer(sd_broker *self, zframe_t *sender, const char *what)
+{
+    if (sd_broker_worker_registered(self, sender)) {
+        sd_broker_worker_violation(self, sender, what);
+        return;
+    }
+    if (sd_broker_peer_warning_allowed(self)) {
+        char *id = zframe_strhex(sender);
+        sd_warning("message ignored: %s peer=%s", what, id ? id : "?");
+        free(id);
+    }
+}
+
+//  Reads one message from the ROUTER, checks the envelope
+//  [sender][empty][header] and hands the rest to the client or the worker
+//  code.
+static int s_handle_router(zloop_t *loop, zsock_t *socket, void *arg)
+{
+    (void)loop;
+    sd_broker *self = arg;
+    zmsg_t *msg = zmsg_recv(socket);
+    if (!msg)
+        return 0;
+    zframe_t *sender = zmsg_pop(msg);
+    zframe_t *empty = zmsg_pop(msg);
+    zframe_t *header = zmsg_pop(msg);
+
+    if (!sender)
+        ;
+    else if (!empty || zframe_size(empty) != 0 || !header)
+        s_reject_peer(self, sender, "no empty delimiter and protocol header");
+    else if (sd_mdp_frame_equals(header, SD_MDPC_HEADER))
+        sd_broker_client_message(self, &sender, &msg);
+    else if (sd_mdp_frame_equals(header, SD_MDPW_HEADER))
+        sd_broker_worker_message(self, &sender, &msg);
+    else
+        s_reject_peer(self, sender, "unknown protocol header");
+
+    zframe_destroy(&sender);
+    zframe_destroy(&empty);
+    zframe_destroy(&header);
+    zmsg_destroy(&msg);
+    return 0;
+}
+
+//  Moves one message from one bus socket to the other: publications
+//  XSUB to XPUB, subscriptions XPUB to XSUB.
+static void s_forward(zsock_t *from, zsock_t *to, const char *what)
+{
+    zmsg_t *msg = zmsg_recv(from);
+    if (msg && sd_mdp_send(to, &msg) != 0 && errno != EAGAIN)
+        sd_warning("bus %s not forwarded: %s", what, zmq_strerror(errno));
+    zmsg_destroy(&msg);
+}
+
+static int s_handle_xsub(zloop_t *loop, zsock_t *socket, void *arg)
+{
+    (void)loop;
+    sd_broker *self = arg;
+    s_forward(socket, self->xpub, "message");
+    return 0;
+}
+
+static int s_handle_xpub(zloop_t *loop, zsock_t *socket, void *arg)
+{
+    (void)loop;
+    sd_broker *self = arg;
+    s_forward(socket, self->xsub, "subscription");
+    return 0;
+}
+
+static int s_heartbeat_due(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    sd_broker_heartbeat(arg);
+    return 0;
+}
+
+//  Creates a socket, applies the size limit and binds it. Returns the
+//  socket and sets *bound to the real endpoint (caller frees), or NULL.
+static zsock_t *s_bind(int type, const char *endpoint, int64_t max_bytes, const char *role,
+                       char **bound)
+{
+    zsock_t *socket = zsock_new(type);
+    if (!socket)
+        return NULL;
+    if (type == ZMQ_ROUTER)
+        zsock_set_router_mandatory(socket, 1);
+    if (sd_mdp_set_max_message_bytes(socket, max_bytes) != 0 ||
+        zsock_bind(socket, "%s", endpoint) < 0 || !(*bound = zsock_last_endpoint(socket))) {
+        sd_error("cannot bind %s socket: %s endpoint=%s", role, zmq_strerror(errno), endpoint);
+        zsock_destroy(&socket);
+        return NULL;
+    }
+    sd_info("bound %s endpoint=%s", role, *bound);
+    return socket;
+}
+
+//  Returns the first of value and alternative that is set, else fallback.
+static const char *s_first(const char *value, const char *alternative, const char *fallback)
+{
+    if (value)
+        return value;
+    if (alternative)
+        return alternative;
+    return fallback;
+}
+
+//  Binds the three sockets to the configured addresses or the defaults.
+static int s_bind_all(sd_broker *self, const sd_config_broker *config)
+{
+    static const sd_config_broker none = {0};
+    if (!config)
+        config = &none;
+    const char *endpoint = s_first(config->endpoint, NULL, SD_BROKER_ENDPOINT_DEFAULT);
+    const char *bind = s_first(config->bind, endpoint, NULL);
+    const char *publish =
+        s_first(config->bus_publish_bind, config->bus_publish, SD_BROKER_BUS_PUBLISH_DEFAULT);
+    const char *subscribe =
+        s_first(config->bus_subscribe_bind, config->bus_subscribe, SD_BROKER_BUS_SUBSCRIBE_DEFAULT);
+    int64_t max_bytes = config->max_message_bytes;
+
+    self->router = s_bind(ZMQ_ROUTER, bind, max_bytes, "MDP ROUTER", &self->endpoint);
+    if (self->router)
+        self->xsub = s_bind(ZMQ_XSUB, publish, max_bytes, "bus XSUB (publishers)",
+                            &self->bus_publish_endpoint);
+    if (self->xsub)
+        self->xpub = s_bind(ZMQ_XPUB, subscribe, max_bytes, "bus XPUB (subscribers)",
+                            &self->bus_subscribe_endpoint);
+    return self->xpub ? 0 : -1;
+}
+
+sd_broker *sd_broker_new(const sd_config_broker *config)
+{
+    if (config && config->curve_enabled) {
+        //  TODO: apply the CURVE keys and allowed_keys; refuse until then
+        //  rather than accept peers in clear text.
+        sd_error("CURVE is configured but not supported by this broker yet");
+        return NULL;
+    }
+    sd_broker *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->heartbeat_timer = -1;
+    self->heartbeat_ms =
+        config && config->heartbeat_ms > 0 ? config->heartbeat_ms : SD_MDP_HEARTBEAT_MS_DEFAULT;
+    self->liveness = config && config->liveness > 0 ? config->liveness : SD_MDP_LIVENESS_DEFAULT;
+    self->queue_limit = config && config->queue_limit > 0 ? (size_t)config->queue_limit
+                                                          : SD_BROKER_QUEUE_LIMIT_DEFAULT;
+    self->services = zhash_new();
+    self->workers = zhash_new();
+    if (!self->services || !self->workers || s_bind_all(self, config) != 0)
+        sd_broker_destroy(&self);
+    return self;
+}
+
+int sd_broker_attach(sd_broker *self, zloop_t *loop)
+{
+    assert(self);
+    assert(loop);
+    assert(!self->loop);
+    self->loop = loop;
+    if (zloop_reader(loop, self->router, s_handle_router, self) != 0 ||
+        zloop_reader(loop, self->xsub, s_handle_xsub, self) != 0 ||
+        zloop_reader(loop, self->xpub, s_handle_xpub, self) != 0)
+        return -1;
+    zloop_reader_set_tolerant(loop, self->router);
+    zloop_reader_set_tolerant(loop, self->xsub);
+    zloop_reader_set_tolerant(loop, self->xpub);
+    self->heartbeat_timer = zloop_timer(loop, (size_t)self->heartbeat_ms, 0, s_heartbeat_due, self);
+    if (self->heartbeat_timer < 0)
+        return -1;
+    sd_info(
+        "broker started endpoint=%s bus_publish=%s bus_subscribe=%s heartbeat_ms=%d liveness=%d",
+        self->endpoint, self->bus_publish_endpoint, self->bus_subscribe_endpoint,
+        self->heartbeat_ms, self->liveness);
+    return 0;
+}
+
+const char *sd_broker_endpoint(sd_broker *self)
+{
+    return self->endpoint;
+}
+
+const char *sd_broker_bus_publish_endpoint(sd_broker *self)
+{
+    return self->bus_publish_endpoint;
+}
+
+const char *sd_broker_bus_subscribe_endpoint(sd_broker *self)
+{
+    return self->bus_subscribe_endpoint;
+}
+
+size_t sd_broker_worker_count(sd_broker *self, const char *service)
+{
+    sd_broker_service *record = sd_broker_service_lookup(self, service);
+    return record ? record->workers : 0;
+}
+
+static void s_close(sd_broker *self, zsock_t **socket)
+{
+    if (*socket && self->loop)
+        zloop_reader_end(self->loop, *socket);
+    zsock_destroy(socket);
+}
+
+void sd_broker_destroy(sd_broker **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    sd_broker *self = *self_p;
+    if (self->loop && self->heartbeat_timer >= 0)
+        zloop_timer_end(self->loop, self->heartbeat_timer);
+    bool started = self->loop != NULL;
+    if (self->services && self->workers)
+        sd_broker_forget_all(self);
+    zhash_destroy(&self->services);
+    zhash_destroy(&self->workers);
+    s_close(self, &self->router);
+    s_close(self, &self->xsub);
+    s_close(self, &self->xpub);
+    free(self->endpoint);
+    free(self->bus_publish_endpoint);
+    free(self->bus_subscribe_endpoint);
+    free(self);
+    *self_p = NULL;
+    if (started)
+        sd_info("broker stopped");
+}
+
+//  Ends the actor's loop on "$TERM" (or when the pipe closes).
+static int s_handle_pipe(zloop_t *loop, zsock_t *pipe, void *arg)
+{
+    (void)loop;
+    (void)arg;
+    char *command = zstr_recv(pipe);
+    bool stop = !command || strcmp(command, "$TERM") == 0;
+    zstr_free(&command);
+    return stop ? -1 : 0;
+}
+
+void sd_broker_actor(zsock_t *pipe, void *config)
+{
+    sd_broker *broker = sd_broker_new(config);
+    zloop_t *loop = zloop_new();
+    zsock_signal(pipe, 0);
+    if (!broker || !loop || sd_broker_attach(broker, loop) != 0 ||
+        zloop_reader(loop, pipe, s_handle_pipe, NULL) != 0) {
+        zstr_sendx(pipe, "", "", "", NULL);
+        sd_broker_destroy(&broker);
+        zloop_destroy(&loop);
+
+        //  An actor must run until zactor_destroy sends "$TERM".
+        char *command = zstr_recv(pipe);
+        zstr_free(&command);
+        return;
+    }
+    zstr_sendx(pipe, broker->endpoint, broker->bus_publish_endpoint, broker->bus_subscribe_endpoint,
+               NULL);
+    zloop_set_nonstop(loop, true);
+    zloop_start(loop);
+    sd_broker_destroy(&broker);
+    zloop_destroy(&loop);
+}

@@ -1,0 +1,82 @@
+/*  sd_broker_internal: the broker's state, shared by sd_broker.c (sockets,
+    loop, frame checks), sd_broker_service.c (services, queues, dispatch)
+    and sd_broker_worker.c (worker commands, expiry). Not for use outside
+    broker/.
+*/
+#ifndef SD_BROKER_INTERNAL_H
+#define SD_BROKER_INTERNAL_H
+
+#include "sd_broker.h"
+
+//  Maximum number of services at once. Requests and READY for further
+//  names are dropped, so that clients inventing names cannot grow the
+//  broker without bound.
+#define SD_BROKER_SERVICES_MAX 1024
+
+//  Maximum warnings about misbehaving peers written per second. The rest
+//  are counted and reported in one line.
+#define SD_BROKER_PEER_WARNINGS_PER_SECOND 20
+
+typedef struct sd_broker_worker sd_broker_worker;
+
+typedef struct {
+    char *name;        //  printable ASCII, checked by sd_mdp_service_valid
+    zlist_t *requests; //  zmsg_t [client][body...], oldest first
+    zlist_t *waiting;  //  idle sd_broker_worker, least recently used first
+    size_t workers;    //  live workers, idle or busy
+} sd_broker_service;
+
+struct sd_broker_worker {
+    char *id;           //  routing id in hex: the key in sd_broker.workers
+    zframe_t *identity; //  routing id as received
+    sd_broker_service *service;
+    int64_t expiry;  //  zclock_mono() after which it counts as dead
+    zmsg_t *request; //  [client][body...] while busy, NULL while idle
+};
+
+struct sd_broker {
+    zsock_t *router; //  MDP clients and workers
+    zsock_t *xsub;   //  bus: publishers connect here
+    zsock_t *xpub;   //  bus: subscribers connect here
+    char *endpoint;  //  bound endpoints, real ports
+    char *bus_publish_endpoint;
+    char *bus_subscribe_endpoint;
+    zloop_t *loop;       //  set by sd_broker_attach
+    int heartbeat_timer; //  zloop timer id, -1 when none
+    int heartbeat_ms;
+    int liveness;
+    size_t queue_limit;     //  queued requests per service
+    zhash_t *services;      //  name -> sd_broker_service
+    zhash_t *workers;       //  hex id -> sd_broker_worker
+    int64_t warning_second; //  zclock_mono() / 1000 of the current warning budget
+    unsigned warnings_this_second;
+    unsigned warnings_suppressed;
+};
+
+//  Returns true when a warning about a peer may be written now; false
+//  counts it as suppressed.
+bool sd_broker_peer_warning_allowed(sd_broker *self);
+
+//  Handles a client message; msg is [service][body...] and sender the
+//  client's routing id. Takes ownership of both.
+void sd_broker_client_message(sd_broker *self, zframe_t **sender, zmsg_t **msg);
+
+//  Handles a worker message; msg is [command][...] after the MDPW01 header.
+//  Takes ownership of both.
+void sd_broker_worker_message(sd_broker *self, zframe_t **sender, zmsg_t **msg);
+
+//  Returns true when sender is a registered worker.
+bool sd_broker_worker_registered(sd_broker *self, zframe_t *sender);
+
+//  Handles a worker message that does not follow MDP/0.1: sends the sender
+//  DISCONNECT and deletes its record if it was registered. Returns true when sender
+//  was a registered worker.
+bool sd_broker_worker_violation(sd_broker *self, zframe_t *sender, const char *what);
+
+//  Expires workers past their expiry and heartbeats the others.
+void sd_broker_heartbeat(sd_broker *self);
+
+//  Frees every service and worker record (on destroy).
+void sd_broker_forget_all(sd_broker *self);
+
+#endif

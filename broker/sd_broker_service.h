@@ -1,0 +1,41 @@
+/*  sd_broker_service: service registry, queues and dispatch of the broker,
+    and the worker records they point to. Not for use outside broker/.  */
+#ifndef SD_BROKER_SERVICE_H
+#define SD_BROKER_SERVICE_H
+
+#include "sd_broker_internal.h"
+
+//  Returns the service of that name, or NULL.
+sd_broker_service *sd_broker_service_lookup(sd_broker *self, const char *name);
+
+//  Returns the service of that name, creating it when missing. Returns
+//  NULL when SD_BROKER_SERVICES_MAX services exist (logged) or out of memory.
+sd_broker_service *sd_broker_service_require(sd_broker *self, const char *name);
+
+//  Removes the service from the registry when it has no workers and no
+//  queued requests, and frees it.
+void sd_broker_service_prune(sd_broker *self, sd_broker_service *service);
+
+//  Frees a service record and its queued requests. Safe on NULL.
+void sd_broker_service_free(sd_broker_service **service_p);
+
+//  Sends queued requests to idle workers while there are both.
+void sd_broker_dispatch(sd_broker *self, sd_broker_service *service);
+
+//  Sends [client][empty]["MDPC01"][service][body...]; a client that is gone
+//  is logged. Takes ownership of *body (which may be NULL, then nothing
+//  is sent).
+void sd_broker_send_to_client(sd_broker *self, zframe_t *client, const char *service,
+                              zmsg_t **body);
+
+//  Sends [worker][empty]["MDPW01"][command][extra...]. Takes ownership of
+//  *extra (may be NULL). Returns 0, or -1 with errno (EHOSTUNREACH when the
+//  worker is gone).
+int sd_broker_send_to_worker(sd_broker *self, sd_broker_worker *worker, int command,
+                             zmsg_t **extra);
+
+//  Forgets a worker: removes it from its service and the registry and
+//  frees it. A request it held is logged and dropped. reason is logged.
+void sd_broker_worker_delete(sd_broker *self, sd_broker_worker **worker_p, const char *reason);
+
+#endif

@@ -1,0 +1,233 @@
+/*  sd_broker_worker: worker records of the broker: READY, REPLY,
+    HEARTBEAT and DISCONNECT, heartbeats and expiry.  */
+#include "sd_broker_internal.h"
+
+#include "sd_broker_service.h"
+#include "sd_log.h"
+#include "sd_mdp.h"
+
+//  Sends [identity][empty]["MDPW01"][command][extra...] on the ROUTER.
+static int s_send_command(sd_broker *self, zframe_t *identity, int command, zmsg_t **extra)
+{
+    zmsg_t *msg = extra && *extra ? *extra : zmsg_new();
+    if (extra)
+        *extra = NULL;
+    byte code = (byte)command;
+    zframe_t *address = zframe_dup(identity);
+    if (!msg || !address || zmsg_pushmem(msg, &code, 1) || zmsg_pushstr(msg, SD_MDPW_HEADER) ||
+        zmsg_pushmem(msg, NULL, 0) || zmsg_prepend(msg, &address)) {
+        zframe_destroy(&address);
+        zmsg_destroy(&msg);
+        errno = ENOMEM;
+        return -1;
+    }
+    return sd_mdp_send(self->router, &msg);
+}
+
+int sd_broker_send_to_worker(sd_broker *self, sd_broker_worker *worker, int command, zmsg_t **extra)
+{
+    return s_send_command(self, worker->identity, command, extra);
+}
+
+static sd_broker_worker *s_worker_lookup(sd_broker *self, zframe_t *identity, char **id)
+{
+    *id = zframe_strhex(identity);
+    return *id ? zhash_lookup(self->workers, *id) : NULL;
+}
+
+bool sd_broker_worker_registered(sd_broker *self, zframe_t *sender)
+{
+    char *id = NULL;
+    bool registered = s_worker_lookup(self, sender, &id) != NULL;
+    free(id);
+    return registered;
+}
+
+void sd_broker_worker_delete(sd_broker *self, sd_broker_worker **worker_p, const char *reason)
+{
+    sd_broker_worker *worker = *worker_p;
+    if (!worker)
+        return;
+    sd_broker_service *service = worker->service;
+    sd_info("worker removed: %s worker=%s service=%s", reason, worker->id, service->name);
+
+    //  NOTE: a busy worker's request stays in its record until here, so a
+    //  later change can requeue it. For now it is dropped and the client
+    //  times out.
+    if (worker->request)
+        sd_warning("request dropped with its worker worker=%s service=%s", worker->id,
+                   service->name);
+    zmsg_destroy(&worker->request);
+
+    zlist_remove(service->waiting, worker);
+    service->workers--;
+    zhash_delete(self->workers, worker->id);
+    zframe_destroy(&worker->identity);
+    free(worker->id);
+    free(worker);
+    *worker_p = NULL;
+    sd_broker_service_prune(self, service);
+}
+
+bool sd_broker_worker_violation(sd_broker *self, zframe_t *sender, const char *what)
+{
+    char *id = NULL;
+    sd_broker_worker *worker = s_worker_lookup(self, sender, &id);
+    if (sd_broker_peer_warning_allowed(self))
+        sd_warning("worker sent %s, disconnecting it worker=%s service=%s", what, id ? id : "?",
+                   worker ? worker->service->name : "-");
+    s_send_command(self, sender, SD_MDPW_DISCONNECT, NULL);
+    free(id);
+    if (!worker)
+        return false;
+    sd_broker_worker_delete(self, &worker, "protocol violation");
+    return true;
+}
+
+//  Puts an idle worker at the back of its service's waiting list and sends
+//  it the next queued request, if any.
+static void s_worker_waiting(sd_broker *self, sd_broker_worker *worker)
+{
+    sd_broker_service *service = worker->service;
+    if (zlist_append(service->waiting, worker) != 0) {
+        sd_broker_worker_delete(self, &worker, "out of memory");
+        return;
+    }
+    sd_broker_dispatch(self, service);
+}
+
+//  Registers a worker for the service named by READY's one frame.
+static void s_handle_ready(sd_broker *self, zframe_t *sender, char *id, zmsg_t *msg)
+{
+    zframe_t *name = zmsg_first(msg);
+    if (zmsg_size(msg) != 1 || !sd_mdp_service_valid(zframe_data(name), zframe_size(name)) ||
+        (zframe_size(name) >= 4 && memcmp(zframe_data(name), "mmi.", 4) == 0)) {
+        sd_broker_worker_violation(self, sender, "READY without a valid service name");
+        return;
+    }
+    char *text = sd_mdp_frame_text(name);
+    sd_broker_service *service = text ? sd_broker_service_require(self, text) : NULL;
+    sd_broker_worker *worker = service ? calloc(1, sizeof *worker) : NULL;
+    free(text);
+    if (!worker || !(worker->identity = zframe_dup(sender)) || !(worker->id = strdup(id)) ||
+        zhash_insert(self->workers, id, worker) != 0) {
+        sd_error("worker not registered: out of memory or too many services worker=%s", id);
+        s_send_command(self, sender, SD_MDPW_DISCONNECT, NULL);
+        if (worker) {
+            zframe_destroy(&worker->identity);
+            free(worker->id);
+        }
+        free(worker);
+        return;
+    }
+    worker->service = service;
+    worker->expiry = zclock_mono() + (int64_t)self->heartbeat_ms * self->liveness;
+    service->workers++;
+    sd_info("worker registered worker=%s service=%s workers=%zu", id, service->name,
+            service->workers);
+    s_worker_waiting(self, worker);
+}
+
+//  Forwards REPLY [client][empty][body...] to the client whose request the
+//  worker holds.
+static void s_handle_reply(sd_broker *self, sd_broker_worker *worker, zmsg_t *msg)
+{
+    zframe_t *client = zmsg_pop(msg);
+    zframe_t *empty = zmsg_pop(msg);
+    bool valid = worker->request && client && empty && zframe_size(empty) == 0 &&
+                 zframe_eq(client, zmsg_first(worker->request));
+    zframe_destroy(&empty);
+    if (!valid) {
+        zframe_destroy(&client);
+        sd_broker_worker_violation(self, worker->identity,
+                                   worker->request ? "REPLY for another client"
+                                                   : "REPLY while idle");
+        return;
+    }
+
+    zmsg_t *body = zmsg_new();
+    for (zframe_t *frame = zmsg_pop(msg); body && frame; frame = zmsg_pop(msg))
+        zmsg_append(body, &frame);
+    sd_broker_send_to_client(self, client, worker->service->name, &body);
+    zframe_destroy(&client);
+    zmsg_destroy(&worker->request);
+    s_worker_waiting(self, worker);
+}
+
+void sd_broker_worker_message(sd_broker *self, zframe_t **sender, zmsg_t **msg)
+{
+    char *id = NULL;
+    sd_broker_worker *worker = s_worker_lookup(self, *sender, &id);
+    zframe_t *command_frame = zmsg_pop(*msg);
+    int command =
+        command_frame && zframe_size(command_frame) == 1 ? zframe_data(command_frame)[0] : -1;
+    zframe_destroy(&command_frame);
+    if (worker)
+        worker->expiry = zclock_mono() + (int64_t)self->heartbeat_ms * self->liveness;
+
+    if (!id)
+        sd_error("worker message dropped: out of memory");
+    else if (command == SD_MDPW_READY && !worker)
+        s_handle_ready(self, *sender, id, *msg);
+    else if (command == SD_MDPW_DISCONNECT && zmsg_size(*msg) == 0) {
+        if (worker)
+            sd_broker_worker_delete(self, &worker, "DISCONNECT from worker");
+    } else if ((command == SD_MDPW_HEARTBEAT || command == SD_MDPW_REPLY) && !worker) {
+        //  Typically a worker of a broker that restarted: DISCONNECT makes
+        //  it reconnect and send READY again.
+        if (sd_broker_peer_warning_allowed(self))
+            sd_info("message from unregistered worker, sent DISCONNECT worker=%s", id);
+        s_send_command(self, *sender, SD_MDPW_DISCONNECT, NULL);
+    } else if (command == SD_MDPW_HEARTBEAT && zmsg_size(*msg) == 0)
+        ;
+    else if (command == SD_MDPW_REPLY)
+        s_handle_reply(self, worker, *msg);
+    else if (command == SD_MDPW_READY)
+        sd_broker_worker_violation(self, *sender, "READY while registered");
+    else if (command == SD_MDPW_HEARTBEAT || command == SD_MDPW_DISCONNECT)
+        sd_broker_worker_violation(self, *sender, "a command with extra frames");
+    else
+        sd_broker_worker_violation(self, *sender, "an unknown command");
+    free(id);
+    zmsg_destroy(msg);
+    zframe_destroy(sender);
+}
+
+void sd_broker_heartbeat(sd_broker *self)
+{
+    //  Collect first: deleting while walking the hash is not allowed.
+    zlist_t *expired = zlist_new();
+    int64_t now = zclock_mono();
+    for (sd_broker_worker *worker = zhash_first(self->workers); worker;
+         worker = zhash_next(self->workers)) {
+        bool dead = worker->expiry < now ||
+                    (sd_broker_send_to_worker(self, worker, SD_MDPW_HEARTBEAT, NULL) != 0 &&
+                     errno == EHOSTUNREACH);
+        if (dead && (!expired || zlist_append(expired, worker) != 0))
+            break;
+    }
+    for (sd_broker_worker *worker = expired ? zlist_pop(expired) : NULL; worker;
+         worker = zlist_pop(expired))
+        sd_broker_worker_delete(self, &worker,
+                                worker->expiry < now ? "expired: no heartbeat" : "worker is gone");
+    zlist_destroy(&expired);
+}
+
+void sd_broker_forget_all(sd_broker *self)
+{
+    zlist_t *workers = zhash_keys(self->workers);
+    for (char *id = workers ? zlist_first(workers) : NULL; id; id = zlist_next(workers)) {
+        sd_broker_worker *worker = zhash_lookup(self->workers, id);
+        sd_broker_worker_delete(self, &worker, "broker stopping");
+    }
+    zlist_destroy(&workers);
+
+    //  Services left have queued requests but no workers.
+    zlist_t *names = zhash_keys(self->services);
+    for (char *name = names ? zlist_first(names) : NULL; name; name = zlist_next(names)) {
+        sd_broker_service *service = zhash_lookup(self->services, name);
+        zhash_delete(self->services, name);
+        sd_broker_service_free(&service);
+    }
+    zlist_destroy(&names);
+}
