@@ -1,0 +1,84 @@
+/*  sim_stats: request counters kept as one JSON document under a lock.  */
+#include "sim_stats.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+struct sim_stats {
+    pthread_mutex_t lock;
+    json_t *counters;       //  the document sim_stats_snapshot copies
+};
+
+sim_stats *sim_stats_new(void)
+{
+    sim_stats *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->counters = json_pack("{s:i, s:{}, s:{}}", "total", 0, "endpoints", "faults");
+    if (!self->counters || pthread_mutex_init(&self->lock, NULL) != 0) {
+        json_decref(self->counters);
+        free(self);
+        return NULL;
+    }
+    return self;
+}
+
+void sim_stats_destroy(sim_stats **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    json_decref((*self_p)->counters);
+    pthread_mutex_destroy(&(*self_p)->lock);
+    free(*self_p);
+    *self_p = NULL;
+}
+
+//  Adds one to object[key], creating the counter at 0 first.
+static void s_increment(json_t *object, const char *key)
+{
+    json_t *counter = json_object_get(object, key);
+    if (counter)
+        json_integer_set(counter, json_integer_value(counter) + 1);
+    else
+        json_object_set_new(object, key, json_integer(1));
+}
+
+//  Returns object[key] as an object, creating it when missing.
+static json_t *s_child(json_t *object, const char *key)
+{
+    json_t *child = json_object_get(object, key);
+    if (!child) {
+        child = json_object();
+        json_object_set_new(object, key, child);
+    }
+    return child;
+}
+
+void sim_stats_count(sim_stats *self, const char *endpoint, const char *group, const char *key,
+                     int status, const char *fault)
+{
+    char status_text[16];
+    snprintf(status_text, sizeof status_text, "%d", status);
+
+    pthread_mutex_lock(&self->lock);
+    s_increment(self->counters, "total");
+    json_t *entry = s_child(json_object_get(self->counters, "endpoints"), endpoint);
+    if (entry) {
+        s_increment(entry, "requests");
+        s_increment(s_child(entry, "statuses"), status_text);
+        if (group && *group && key && *key)
+            s_increment(s_child(entry, group), key);
+    }
+    if (fault)
+        s_increment(json_object_get(self->counters, "faults"), fault);
+    pthread_mutex_unlock(&self->lock);
+}
+
+json_t *sim_stats_snapshot(sim_stats *self)
+{
+    pthread_mutex_lock(&self->lock);
+    json_t *copy = json_deep_copy(self->counters);
+    pthread_mutex_unlock(&self->lock);
+    return copy;
+}

@@ -1,0 +1,30 @@
+/*  sim_stats: request counters that tests read at GET /stats.
+
+    Counts every API request by endpoint ("token", "runReport", ...), by
+    HTTP status, by the property or channel it named, and by injected
+    fault. Thread-safe.
+*/
+#ifndef SIM_STATS_H
+#define SIM_STATS_H
+
+#include <jansson.h>
+
+typedef struct sim_stats sim_stats;
+
+//  Returns NULL when out of memory.
+sim_stats *sim_stats_new(void);
+
+void sim_stats_destroy(sim_stats **self_p);
+
+//  Counts one request. group ("properties", "channels") and key (the id)
+//  may be NULL or empty when the request named none. fault is NULL, or the
+//  injected fault ("503", "truncated").
+void sim_stats_count(sim_stats *self, const char *endpoint, const char *group, const char *key,
+                     int status, const char *fault);
+
+//  Returns a copy of the counters; the caller owns it. The shape is
+//  {"total": N, "endpoints": {"runReport": {"requests": N, "statuses":
+//  {"200": N}, "properties": {"310000001": N}}}, "faults": {"503": N}}.
+json_t *sim_stats_snapshot(sim_stats *self);
+
+#endif
