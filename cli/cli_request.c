@@ -1,9 +1,9 @@
 /*  cli_request: `statsdash request`, one report through the broker.
 
-    The command checks its arguments, sends a report.request to the service
-    "report" with the deadline now + --timeout (system clock), waits a
-    little past that deadline for the reply, and writes the report in the
-    requested format to stdout or to -o FILE. Exit status: 0 complete
+    The command checks its arguments and sends a report.request to the
+    service "report" with the deadline now + --timeout (system clock). It
+    waits a little past that deadline for the reply, then writes the report
+    in the requested format to stdout or to -o FILE. Exit status: 0 complete
     report, 2 report delivered with missing data (the warnings go to
     stderr), 1 no report (bad arguments, bad config, error reply or no
     reply; one line on stderr says why).
@@ -26,9 +26,9 @@
 
 #define S_TIMEOUT_DEFAULT_S 120
 #define S_TIMEOUT_MAX_S 86400
-//  How long past the deadline the reply is still awaited: the broker
-//  answers a request that expired in its queue with an error, which needs
-//  a moment to arrive.
+//  How long past the deadline the reply is still awaited, because the
+//  broker replies with an error to a request that expired in its queue, and
+//  that reply needs a moment to arrive.
 #define S_REPLY_GRACE_MS 3000
 
 static const char s_usage[] =

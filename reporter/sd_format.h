@@ -1,0 +1,41 @@
+/*  sd_format: numbers as reports show them.
+
+    Thousands are separated with commas ("1,234,567"), fractions are rounded
+    to a fixed number of decimals, and percentages to one decimal. A value
+    that rounds to zero is written without a sign ("0.0%", never "-0.0%").
+    Every function writes a NUL-terminated string into buffer, truncated to
+    size; SD_FORMAT_SIZE is always enough.
+*/
+#ifndef SD_FORMAT_H
+#define SD_FORMAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sd_proto.h"
+
+#define SD_FORMAT_SIZE 64
+
+//  Writes an integer with thousands separators; with sign, a positive value
+//  gets a leading '+'.
+void sd_format_integer(int64_t value, bool sign, char *buffer, size_t size);
+
+//  Writes a number rounded to decimals (0..6) digits after the point, with
+//  thousands separators. NaN and infinities are written as "n/a".
+void sd_format_double(double value, int decimals, bool sign, char *buffer, size_t size);
+
+//  Writes a table cell: integers as integers, floats with decimals digits,
+//  strings as they are (truncated to size), booleans as "yes"/"no", nil
+//  as "".
+void sd_format_value(const sd_value *value, int decimals, bool sign, char *buffer, size_t size);
+
+//  Writes a percentage with one decimal and its sign: "+4.8%", "-2.0%",
+//  "0.0%".
+void sd_format_percent(double percent, char *buffer, size_t size);
+
+//  Returns the value as a double: integers converted, nil, strings and
+//  booleans as 0.
+double sd_format_to_double(const sd_value *value);
+
+#endif
