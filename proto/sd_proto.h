@@ -8,7 +8,8 @@
     is not UTF-8, an unknown version or a size past the limits is rejected
     with an sd_proto_error naming the field ("queries[1].spec.keys[0]").
     Decoders accept the current version and the previous one, so hosts can be
-    upgraded one at a time.
+    upgraded one at a time. Keys a type does not define are ignored, so a
+    newer peer may add a field without breaking an older decoder.
 
     Ownership: every pointer inside a message is owned by the message and
     released by sd_msg_destroy. Strings are NUL-terminated and valid UTF-8;
@@ -116,6 +117,7 @@ typedef struct {
     size_t column_count;
     sd_value *cells;
     size_t row_count;
+    size_t row_capacity;            //  rows the cells array has room for, 0 when unknown
 } sd_table_data;
 
 //  A metric column of the normalized table, computed per period after the
@@ -266,7 +268,7 @@ typedef struct {
     sd_period *periods;
     size_t period_count;
     sd_table_data data;             //  the shared comparison format
-    sd_value *totals;               //  one per column; NIL for dimensions
+    sd_value *totals;               //  one per column, NIL for dimensions (NULL encodes as all NIL)
     sd_missing_part *missing;
     size_t missing_count;
     sd_strings warnings;
@@ -320,15 +322,16 @@ typedef struct {
 void sd_proto_limits_default(sd_proto_limits *limits);
 
 //  Returns a new zeroed message of the given type at the current version,
-//  or NULL when out of memory. Destroy with sd_msg_destroy.
+//  or NULL when out of memory or the type is unknown. Destroy with sd_msg_destroy.
 sd_msg *sd_msg_new(sd_msg_type type);
 
 //  Frees the message and everything it owns, and sets *msg to NULL. Safe on
 //  NULL and on a message that is only partly filled.
 void sd_msg_destroy(sd_msg **msg);
 
-//  Encodes msg into a new buffer (*data, released with free()). Returns 0,
-//  or -1 with err filled when a required field is NULL or a value is invalid.
+//  Encodes msg at msg->version into a new buffer (*data, released with
+//  free()). Returns 0, or -1 with err filled when a required field is NULL
+//  or a value is invalid. A NULL optional string encodes as its default.
 int sd_msg_encode(const sd_msg *msg, uint8_t **data, size_t *size, sd_proto_error *err);
 
 //  Decodes and validates one body. limits may be NULL for the defaults.
@@ -338,6 +341,10 @@ sd_msg *sd_msg_decode(const uint8_t *data, size_t size, const sd_proto_limits *l
 
 //  Returns the wire name ("fetch.request") of a type, or NULL.
 const char *sd_msg_type_name(sd_msg_type type);
+
+//  Finds the type whose wire name is the len bytes at name. Returns 0, or
+//  -1 when no type has that name.
+int sd_msg_type_parse(const char *name, size_t len, sd_msg_type *type);
 
 //  Reads the type of a body without decoding the rest. Returns 0 or -1.
 int sd_msg_peek_type(const uint8_t *data, size_t size, sd_msg_type *type);
@@ -354,7 +361,8 @@ void sd_strings_clear(sd_strings *strings);
 int sd_value_set_string(sd_value *value, const char *text, size_t len);
 void sd_value_clear(sd_value *value);
 
-//  Sets the columns of an empty table (copied) and reserves room for rows.
+//  Sets the columns of an empty table (copied) and reserves room for
+//  rows_hint rows. The table's previous contents are not freed.
 int sd_table_data_init(sd_table_data *table, const sd_column *columns, size_t column_count,
                        size_t rows_hint);
 //  Appends a row of NIL cells and returns a pointer to its first cell, or
@@ -364,7 +372,8 @@ sd_value *sd_table_data_append_row(sd_table_data *table);
 int sd_table_data_column(const sd_table_data *table, const char *name);
 void sd_table_data_clear(sd_table_data *table);
 
-//  Copies every field of src into dst (which is overwritten). Returns 0 or -1.
+//  Copies every field of src into dst (which is overwritten: its previous
+//  contents are not freed). Returns 0 or -1, leaving dst empty on failure.
 int sd_table_spec_copy(sd_table_spec *dst, const sd_table_spec *src);
 void sd_table_spec_clear(sd_table_spec *spec);
 
