@@ -1,0 +1,68 @@
+/*  sd_ga_job: one fetch.request served by the GA worker.
+
+    The job groups the request's queries (see sd_ga_query), then runs, for
+    every group and every property of the site, one runReport request per
+    chunk of at most 4 periods, paging with offset until rowCount rows have
+    arrived. The query's limit caps the rows only for a site of one
+    property. For a site of several properties every row is fetched,
+    because the top rows of each do not add up to the top rows of the
+    roll-up. Requests run in parallel on the shared
+    sd_http client, at most config ga.max_in_flight at a time per property.
+    The rows of all properties are rolled up per period. When every request
+    has ended, the job publishes one table.raw part per (table, period) and
+    builds the fetch.reply; a part is failed (published empty, with the
+    error) when any request that covers its period failed.
+
+    Requests are not retried yet: any HTTP error, transport error or bad
+    body fails the parts it covers, except one 401, after which a new
+    access token is fetched and the request is sent again.
+*/
+#ifndef SD_GA_JOB_H
+#define SD_GA_JOB_H
+
+#include <czmq.h>
+
+#include "sd_config.h"
+#include "sd_ga_publish.h"
+#include "sd_http.h"
+#include "sd_oauth.h"
+#include "sd_proto.h"
+
+//  What a job uses; everything is borrowed and must outlive the job.
+typedef struct {
+    const sd_config *config;
+    zloop_t *loop;
+    sd_http *http;
+    sd_oauth *oauth;
+    sd_ga_bus bus;
+} sd_ga_context;
+
+typedef struct sd_ga_job sd_ga_job;
+
+//  Called from the loop once every part is published. The callback takes
+//  the reply with sd_ga_job_take_reply and may destroy the job.
+typedef void(sd_ga_job_done_fn)(sd_ga_job *job, void *arg);
+
+//  Creates a job for a decoded fetch.request message, taking ownership of
+//  *request (set to NULL, even on failure). Returns NULL when out of
+//  memory.
+sd_ga_job *sd_ga_job_new(const sd_ga_context *context, sd_msg **request, sd_ga_job_done_fn *done,
+                         void *arg);
+
+//  Starts the job's requests. done is always called later from the loop,
+//  never from inside this call. Returns 0, or -1 when the loop refuses a
+//  timer (then done is never called).
+int sd_ga_job_start(sd_ga_job *job);
+
+//  Returns the encoded fetch.reply (the caller owns it), or NULL when the
+//  job has not finished or the reply could not be encoded.
+zmsg_t *sd_ga_job_take_reply(sd_ga_job *job);
+
+//  Returns the request the job serves.
+const sd_fetch_request *sd_ga_job_request(const sd_ga_job *job);
+
+//  Cancels what is in flight (done is not called) and frees the job; *job
+//  is set to NULL. Safe on NULL.
+void sd_ga_job_destroy(sd_ga_job **job);
+
+#endif
