@@ -165,7 +165,7 @@ static bool s_is_timezone(const char *text, const void *context)
 {
     (void)context;
     size_t length = strlen(text);
-    const char *allowed = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-+/";
+    const char *allowed = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-+/:";
     return length > 0 && text[0] != '/' && strspn(text, allowed) == length && !strstr(text, "..");
 }
 
@@ -182,7 +182,7 @@ void sd_config_read_scheduler(sd_config_reader *reader, json_t *section, sd_conf
                        "the scheduler checks for due reports this often, in seconds",
                        &scheduler->interval_s);
     sd_config_read_matching(reader, section, key, "timezone", s_is_timezone, NULL,
-                            "a time zone name such as \"UTC\" or \"Europe/London\"",
+                            "a time zone: \"UTC\", an offset such as \"+01:00\", or a name such as \"Europe/London\"",
                             &scheduler->timezone);
 }
 
