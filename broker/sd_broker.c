@@ -3,6 +3,9 @@
     sd_broker_worker.c.  */
 #include "sd_broker_internal.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include "sd_broker_service.h"
 #include "sd_log.h"
 #include "sd_mdp.h"
@@ -112,23 +115,74 @@ static int s_heartbeat_due(zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
-//  Creates a socket, applies the size limit and binds it. Returns the
-//  socket and sets *bound to the real endpoint (caller frees), or NULL.
-static zsock_t *s_bind(int type, const char *endpoint, int64_t max_bytes, const char *role,
-                       char **bound)
+//  Returns true when the address in text (no brackets, no port) is a
+//  loopback address or "localhost".
+static bool s_host_is_loopback(const char *text)
+{
+    struct in_addr ipv4;
+    struct in6_addr ipv6;
+    if (strcmp(text, "localhost") == 0)
+        return true;
+    if (inet_pton(AF_INET, text, &ipv4) == 1)
+        return (ntohl(ipv4.s_addr) >> 24) == 127;
+    if (inet_pton(AF_INET6, text, &ipv6) != 1)
+        return false;
+    if (IN6_IS_ADDR_LOOPBACK(&ipv6))
+        return true;
+    return IN6_IS_ADDR_V4MAPPED(&ipv6) && ipv6.s6_addr[12] == 127;
+}
+
+bool sd_broker_endpoint_is_local(const char *endpoint)
+{
+    if (strncmp(endpoint, "ipc://", 6) == 0 || strncmp(endpoint, "inproc://", 9) == 0)
+        return true;
+    if (strncmp(endpoint, "tcp://", 6) != 0)
+        return false;
+
+    //  tcp://HOST:PORT or tcp://[IPV6]:PORT
+    const char *host = endpoint + 6;
+    const char *end = NULL;
+    if (*host == '[') {
+        host++;
+        end = strchr(host, ']');
+    } else
+        end = strrchr(host, ':');
+    char text[INET6_ADDRSTRLEN + 16];
+    if (!end || (size_t)(end - host) >= sizeof text)
+        return false;
+    memcpy(text, host, (size_t)(end - host));
+    text[end - host] = '\0';
+    return s_host_is_loopback(text);
+}
+
+//  Creates a socket, applies the size limit and the CURVE server keys, and
+//  binds it. Returns the socket and sets *bound to the real endpoint
+//  (caller frees), or NULL.
+static zsock_t *s_bind(sd_broker *self, int type, const char *endpoint, int64_t max_bytes,
+                       const char *role, char **bound)
 {
     zsock_t *socket = zsock_new(type);
     if (!socket)
         return NULL;
     if (type == ZMQ_ROUTER)
         zsock_set_router_mandatory(socket, 1);
+    if (sd_broker_curve_apply(self, socket) != 0) {
+        sd_error("cannot apply CURVE keys to %s socket: libzmq lacks CURVE support", role);
+        zsock_destroy(&socket);
+        return NULL;
+    }
     if (sd_mdp_set_max_message_bytes(socket, max_bytes) != 0 ||
         zsock_bind(socket, "%s", endpoint) < 0 || !(*bound = zsock_last_endpoint(socket))) {
         sd_error("cannot bind %s socket: %s endpoint=%s", role, zmq_strerror(errno), endpoint);
         zsock_destroy(&socket);
         return NULL;
     }
-    sd_info("bound %s endpoint=%s", role, *bound);
+    sd_info("bound %s endpoint=%s curve=%s", role, *bound, self->curve_cert ? "on" : "off");
+    if (!self->curve_cert && !sd_broker_endpoint_is_local(endpoint))
+        sd_warning("%s is bound to a non-loopback address without CURVE: any host that reaches "
+                   "it can connect, in clear text; add broker.curve to the config or bind "
+                   "127.0.0.1 endpoint=%s",
+                   role, endpoint);
     return socket;
 }
 
@@ -156,24 +210,18 @@ static int s_bind_all(sd_broker *self, const sd_config_broker *config)
         s_first(config->bus_subscribe_bind, config->bus_subscribe, SD_BROKER_BUS_SUBSCRIBE_DEFAULT);
     int64_t max_bytes = config->max_message_bytes;
 
-    self->router = s_bind(ZMQ_ROUTER, bind, max_bytes, "MDP ROUTER", &self->endpoint);
+    self->router = s_bind(self, ZMQ_ROUTER, bind, max_bytes, "MDP ROUTER", &self->endpoint);
     if (self->router)
-        self->xsub = s_bind(ZMQ_XSUB, publish, max_bytes, "bus XSUB (publishers)",
+        self->xsub = s_bind(self, ZMQ_XSUB, publish, max_bytes, "bus XSUB (publishers)",
                             &self->bus_publish_endpoint);
     if (self->xsub)
-        self->xpub = s_bind(ZMQ_XPUB, subscribe, max_bytes, "bus XPUB (subscribers)",
+        self->xpub = s_bind(self, ZMQ_XPUB, subscribe, max_bytes, "bus XPUB (subscribers)",
                             &self->bus_subscribe_endpoint);
     return self->xpub ? 0 : -1;
 }
 
 sd_broker *sd_broker_new(const sd_config_broker *config)
 {
-    if (config && config->curve_enabled) {
-        //  TODO: apply the CURVE keys and allowed_keys; refuse until then
-        //  rather than accept peers in clear text.
-        sd_error("CURVE is configured but not supported by this broker yet");
-        return NULL;
-    }
     sd_broker *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
@@ -185,7 +233,10 @@ sd_broker *sd_broker_new(const sd_config_broker *config)
                                                           : SD_BROKER_QUEUE_LIMIT_DEFAULT;
     self->services = zhash_new();
     self->workers = zhash_new();
-    if (!self->services || !self->workers || s_bind_all(self, config) != 0)
+    self->requeued = zhash_new();
+    if (!self->services || !self->workers || !self->requeued ||
+        (config && config->curve_enabled && sd_broker_curve_start(self, config) != 0) ||
+        s_bind_all(self, config) != 0)
         sd_broker_destroy(&self);
     return self;
 }
@@ -206,10 +257,10 @@ int sd_broker_attach(sd_broker *self, zloop_t *loop)
     self->heartbeat_timer = zloop_timer(loop, (size_t)self->heartbeat_ms, 0, s_heartbeat_due, self);
     if (self->heartbeat_timer < 0)
         return -1;
-    sd_info(
-        "broker started endpoint=%s bus_publish=%s bus_subscribe=%s heartbeat_ms=%d liveness=%d",
-        self->endpoint, self->bus_publish_endpoint, self->bus_subscribe_endpoint,
-        self->heartbeat_ms, self->liveness);
+    sd_info("broker started endpoint=%s bus_publish=%s bus_subscribe=%s heartbeat_ms=%d "
+            "liveness=%d queue_limit=%zu curve=%s",
+            self->endpoint, self->bus_publish_endpoint, self->bus_subscribe_endpoint,
+            self->heartbeat_ms, self->liveness, self->queue_limit, self->curve_cert ? "on" : "off");
     return 0;
 }
 
@@ -253,9 +304,11 @@ void sd_broker_destroy(sd_broker **self_p)
         sd_broker_forget_all(self);
     zhash_destroy(&self->services);
     zhash_destroy(&self->workers);
+    zhash_destroy(&self->requeued);
     s_close(self, &self->router);
     s_close(self, &self->xsub);
     s_close(self, &self->xpub);
+    sd_broker_curve_stop(self);
     free(self->endpoint);
     free(self->bus_publish_endpoint);
     free(self->bus_subscribe_endpoint);

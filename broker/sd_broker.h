@@ -3,10 +3,18 @@
 
     One ROUTER socket serves clients and workers. Workers register a
     service with READY; each service keeps its waiting workers in least
-    recently used order and queues requests while none is free. Workers
-    that stop heartbeating, idle or busy, are expired. The internal service
-    "mmi.service" returns "200" when a service has live workers and "404"
-    otherwise; other "mmi." names return "501".
+    recently used order and queues requests while none is free, up to
+    queue_limit (then an `error` reply with code 503). Workers that stop
+    heartbeating, idle or busy, are expired; the request a removed worker
+    held goes back to the front of its queue, and that worker's late reply
+    is dropped. A queued request whose "deadline_ms" passes gets an `error`
+    reply with code 408. The internal services are "mmi.service" ("200"
+    when a service has live workers, "404" otherwise), "mmi.status" (a
+    msgpack map of counts per service, see sd_broker_mmi.c); other "mmi."
+    names return "501".
+
+    With broker.curve in the config every socket is a CURVE server and a
+    zauth ZAP handler accepts only the public keys of allowed_keys.
 
     The table bus is an XSUB socket (publishers connect) and an XPUB socket
     (subscribers connect); messages flow XSUB to XPUB and subscriptions
@@ -27,12 +35,21 @@ typedef struct sd_broker sd_broker;
 
 //  Creates the broker and binds its three sockets to config's bind,
 //  bus_publish_bind and bus_subscribe_bind (or their defaults when a field
-//  is NULL). config may be NULL for every default, and is not kept.
-//  Returns NULL when a socket cannot be created or bound (logged).
+//  is NULL). config may be NULL for every default, and is not kept. Without
+//  CURVE, binding an endpoint that sd_broker_endpoint_is_local rejects is
+//  logged as a warning. With CURVE only one broker may exist per process
+//  at a time (zauth owns the process's ZAP endpoint). Returns NULL when a
+//  key file cannot be used or a socket cannot be created or bound (logged).
 sd_broker *sd_broker_new(const sd_config_broker *config);
 
 //  Registers the sockets and the heartbeat timer on loop. Returns 0 or -1.
 int sd_broker_attach(sd_broker *self, zloop_t *loop);
+
+//  Returns true when endpoint can only be reached from this host: ipc://,
+//  inproc://, or tcp:// on a loopback address (127.0.0.0/8, ::1,
+//  ::ffff:127.x.x.x) or "localhost". "*", other addresses, host names and
+//  interface names return false.
+bool sd_broker_endpoint_is_local(const char *endpoint);
 
 //  Returns the endpoint the MDP ROUTER is bound to, with the real port
 //  when the configured port was "*". The broker owns the string.

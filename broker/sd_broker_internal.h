@@ -17,22 +17,44 @@
 //  are counted and reported in one line.
 #define SD_BROKER_PEER_WARNINGS_PER_SECOND 20
 
+//  How long the broker remembers that a worker's request was requeued, in
+//  heartbeat intervals, so that a late reply from that worker is dropped
+//  quietly instead of being treated as a protocol violation.
+#define SD_BROKER_LATE_REPLY_HEARTBEATS 100
+
 typedef struct sd_broker_worker sd_broker_worker;
+
+//  One client request, queued or held by a worker.
+typedef struct {
+    uint64_t seq;        //  broker-wide sequence number, in logs and late-reply records
+    zframe_t *client;    //  the client's routing id
+    zmsg_t *body;        //  the frames after the service name
+    bool has_deadline;   //  the first body frame has an integer "deadline_ms"
+    int64_t deadline_ms; //  absolute, milliseconds since the Unix epoch
+} sd_broker_request;
 
 typedef struct {
     char *name;        //  printable ASCII, checked by sd_mdp_service_valid
-    zlist_t *requests; //  zmsg_t [client][body...], oldest first
+    zlist_t *requests; //  sd_broker_request, next to dispatch first
     zlist_t *waiting;  //  idle sd_broker_worker, least recently used first
     size_t workers;    //  live workers, idle or busy
+    uint64_t served;   //  worker replies forwarded to clients
 } sd_broker_service;
 
 struct sd_broker_worker {
     char *id;           //  routing id in hex: the key in sd_broker.workers
     zframe_t *identity; //  routing id as received
     sd_broker_service *service;
-    int64_t expiry;  //  zclock_mono() after which it counts as dead
-    zmsg_t *request; //  [client][body...] while busy, NULL while idle
+    int64_t expiry;             //  zclock_mono() after which it counts as dead
+    sd_broker_request *request; //  while busy, NULL while idle
 };
+
+//  A worker that was removed while it held a request, which went back to
+//  the queue. Kept in sd_broker.requeued under the worker's hex id.
+typedef struct {
+    uint64_t seq;      //  the requeued request
+    int64_t forget_at; //  zclock_mono() after which the record is dropped
+} sd_broker_requeued;
 
 struct sd_broker {
     zsock_t *router; //  MDP clients and workers
@@ -48,6 +70,11 @@ struct sd_broker {
     size_t queue_limit;     //  queued requests per service
     zhash_t *services;      //  name -> sd_broker_service
     zhash_t *workers;       //  hex id -> sd_broker_worker
+    zhash_t *requeued;      //  hex id -> sd_broker_requeued
+    uint64_t next_seq;      //  sequence number of the next request
+    zcert_t *curve_cert;    //  the broker's key pair, NULL without CURVE
+    zactor_t *auth;         //  zauth ZAP handler, NULL without CURVE
+    char *allowed_dir;      //  private folder of allowed public keys for zauth
     int64_t warning_second; //  zclock_mono() / 1000 of the current warning budget
     unsigned warnings_this_second;
     unsigned warnings_suppressed;
@@ -78,5 +105,17 @@ void sd_broker_heartbeat(sd_broker *self);
 
 //  Frees every service and worker record (on destroy).
 void sd_broker_forget_all(sd_broker *self);
+
+//  Loads the broker's key pair and starts the zauth ZAP handler that
+//  accepts only the public keys in config->curve.allowed_keys. Returns 0,
+//  or -1 (logged). Call before the sockets are bound.
+int sd_broker_curve_start(sd_broker *self, const sd_config_broker *config);
+
+//  Makes socket a CURVE server when CURVE is on. Returns 0 or -1.
+int sd_broker_curve_apply(sd_broker *self, zsock_t *socket);
+
+//  Stops zauth and removes the folder of allowed keys. Safe when CURVE was
+//  never started.
+void sd_broker_curve_stop(sd_broker *self);
 
 #endif

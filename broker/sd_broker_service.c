@@ -1,10 +1,14 @@
 /*  sd_broker_service: services, their request queues and the dispatch of
-    requests to idle workers; client requests and the mmi.* services.  */
+    requests to idle workers; client requests.  */
 #include "sd_broker_internal.h"
 
+#include <inttypes.h>
+
+#include "sd_broker_request.h"
 #include "sd_broker_service.h"
 #include "sd_log.h"
 #include "sd_mdp.h"
+#include "sd_proto.h"
 
 sd_broker_service *sd_broker_service_lookup(sd_broker *self, const char *name)
 {
@@ -45,9 +49,9 @@ void sd_broker_service_free(sd_broker_service **service_p)
     if (!service)
         return;
     if (service->requests) {
-        for (zmsg_t *request = zlist_pop(service->requests); request;
+        for (sd_broker_request *request = zlist_pop(service->requests); request;
              request = zlist_pop(service->requests))
-            zmsg_destroy(&request);
+            sd_broker_request_destroy(&request);
         zlist_destroy(&service->requests);
     }
     zlist_destroy(&service->waiting);
@@ -58,7 +62,9 @@ void sd_broker_service_free(sd_broker_service **service_p)
 
 void sd_broker_service_prune(sd_broker *self, sd_broker_service *service)
 {
-    if (service->workers > 0 || zlist_size(service->requests) > 0)
+    //  A service that has served requests stays, so that mmi.status keeps
+    //  its count; SD_BROKER_SERVICES_MAX still bounds the registry.
+    if (service->workers > 0 || zlist_size(service->requests) > 0 || service->served > 0)
         return;
     sd_debug("service removed: no workers and no requests service=%s", service->name);
     zhash_delete(self->services, service->name);
@@ -87,13 +93,13 @@ void sd_broker_send_to_client(sd_broker *self, zframe_t *client, const char *ser
     }
 }
 
-//  Sends REQUEST [client][empty][body...] for the queued request (a copy:
-//  the worker record keeps the original). Returns 0 or -1 with errno.
-static int s_send_request(sd_broker *self, sd_broker_worker *worker, zmsg_t *request)
+//  Sends REQUEST [client][empty][body...] for the request (a copy: the
+//  worker record keeps the original). Returns 0 or -1 with errno.
+static int s_send_request(sd_broker *self, sd_broker_worker *worker, sd_broker_request *request)
 {
-    zmsg_t *frames = zmsg_dup(request);
-    zframe_t *client = frames ? zmsg_pop(frames) : NULL;
-    if (!client || zmsg_pushmem(frames, NULL, 0) || zmsg_prepend(frames, &client)) {
+    zmsg_t *frames = zmsg_dup(request->body);
+    zframe_t *client = zframe_dup(request->client);
+    if (!frames || !client || zmsg_pushmem(frames, NULL, 0) || zmsg_prepend(frames, &client)) {
         zframe_destroy(&client);
         zmsg_destroy(&frames);
         errno = ENOMEM;
@@ -104,12 +110,18 @@ static int s_send_request(sd_broker *self, sd_broker_worker *worker, zmsg_t *req
 
 void sd_broker_dispatch(sd_broker *self, sd_broker_service *service)
 {
+    int64_t now_ms = zclock_time();
     while (zlist_size(service->waiting) > 0 && zlist_size(service->requests) > 0) {
+        sd_broker_request *request = zlist_pop(service->requests);
+        if (sd_broker_request_expired(request, now_ms)) {
+            sd_broker_request_expire(self, service, &request);
+            continue;
+        }
         sd_broker_worker *worker = zlist_pop(service->waiting);
-        zmsg_t *request = zlist_pop(service->requests);
         if (s_send_request(self, worker, request) == 0) {
             worker->request = request;
-            sd_debug("request sent worker=%s service=%s", worker->id, service->name);
+            sd_debug("request sent seq=%" PRIu64 " worker=%s service=%s", request->seq, worker->id,
+                     service->name);
             continue;
         }
 
@@ -117,56 +129,56 @@ void sd_broker_dispatch(sd_broker *self, sd_broker_service *service)
         //  request goes back to the front of the queue for the next one.
         int error = errno;
         if (zlist_push(service->requests, request) != 0)
-            zmsg_destroy(&request);
-        sd_broker_worker_delete(self, &worker,
-                                error == EHOSTUNREACH ? "worker is gone" : zmq_strerror(error));
+            sd_broker_request_destroy(&request);
+        sd_broker_worker_drop(self, &worker,
+                              error == EHOSTUNREACH ? "worker is gone" : zmq_strerror(error));
     }
 }
 
-//  Returns the mmi.service status code for the service named by body's
-//  first frame: "200" with live workers, "404" otherwise.
-static const char *s_mmi_service_status(sd_broker *self, zmsg_t *body)
+//  Replies 503 when the service's queue is full. Returns true when it was.
+static bool s_reject_when_full(sd_broker *self, sd_broker_service *service,
+                               sd_broker_request *request)
 {
-    zframe_t *name = zmsg_first(body);
-    if (!name || !sd_mdp_service_valid(zframe_data(name), zframe_size(name)))
-        return "404";
-    char *text = sd_mdp_frame_text(name);
-    sd_broker_service *service = text ? sd_broker_service_lookup(self, text) : NULL;
-    free(text);
-    return service && service->workers > 0 ? "200" : "404";
+    if (zlist_size(service->requests) < self->queue_limit)
+        return false;
+    char text[200];
+    snprintf(text, sizeof text,
+             "queue of service %s is full (queue_limit %zu requests); retry later or start more "
+             "workers",
+             service->name, self->queue_limit);
+    if (sd_broker_peer_warning_allowed(self))
+        sd_warning("request rejected: queue full seq=%" PRIu64 " service=%s queue_limit=%zu",
+                   request->seq, service->name, self->queue_limit);
+    sd_broker_send_error(self, request, service->name, SD_ERROR_UNAVAILABLE, text);
+    return true;
 }
 
-//  Replies to a request for an "mmi." service (RFC 8). Takes *body.
-static void s_handle_mmi(sd_broker *self, zframe_t *client, const char *service, zmsg_t **body)
-{
-    const char *status =
-        strcmp(service, "mmi.service") == 0 ? s_mmi_service_status(self, *body) : "501";
-    zmsg_t *reply = zmsg_new();
-    zmsg_destroy(body);
-    if (reply && zmsg_addstr(reply, status) != 0)
-        zmsg_destroy(&reply);
-    sd_broker_send_to_client(self, client, service, &reply);
-}
-
-//  Appends [client][body...] to the service's queue. Takes *body.
+//  Queues a client request for service name and dispatches it. Takes
+//  *client and *body.
 static void s_enqueue(sd_broker *self, zframe_t **client, const char *name, zmsg_t **body)
 {
     sd_broker_service *service = sd_broker_service_require(self, name);
-    if (service && zlist_size(service->requests) >= self->queue_limit) {
-        //  TODO: reply with an `error` message (code 503) once the proto
-        //  library can encode one; the client now waits for its timeout.
-        if (sd_broker_peer_warning_allowed(self))
-            sd_warning("request dropped: queue full (%zu requests) service=%s",
-                       zlist_size(service->requests), name);
-        service = NULL;
-    }
-    if (!service || zmsg_prepend(*body, client) != 0 ||
-        zlist_append(service->requests, *body) != 0) {
-        zmsg_destroy(body);
-        zframe_destroy(client);
+    sd_broker_request *request = service ? sd_broker_request_new(self, client, body) : NULL;
+    zframe_destroy(client);
+    zmsg_destroy(body);
+    if (!request)
+        return;
+    sd_debug("request received seq=%" PRIu64 " service=%s", request->seq, name);
+    if (sd_broker_request_expired(request, zclock_time())) {
+        sd_broker_request_expire(self, service, &request);
+        sd_broker_service_prune(self, service);
         return;
     }
-    *body = NULL;
+    if (s_reject_when_full(self, service, request)) {
+        sd_broker_request_destroy(&request);
+        return;
+    }
+    if (zlist_append(service->requests, request) != 0) {
+        sd_error("request dropped: out of memory seq=%" PRIu64 " service=%s", request->seq, name);
+        sd_broker_request_destroy(&request);
+        sd_broker_service_prune(self, service);
+        return;
+    }
     sd_broker_dispatch(self, service);
 }
 
@@ -188,7 +200,7 @@ void sd_broker_client_message(sd_broker *self, zframe_t **sender, zmsg_t **msg)
         }
         zmsg_destroy(msg);
     } else if (strncmp(service, "mmi.", 4) == 0)
-        s_handle_mmi(self, *sender, service, msg);
+        sd_broker_mmi(self, *sender, service, msg);
     else
         s_enqueue(self, sender, service, msg);
     zframe_destroy(sender);

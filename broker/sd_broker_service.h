@@ -35,7 +35,18 @@ int sd_broker_send_to_worker(sd_broker *self, sd_broker_worker *worker, int comm
                              zmsg_t **extra);
 
 //  Forgets a worker: removes it from its service and the registry and
-//  frees it. A request it held is logged and dropped. reason is logged.
+//  frees it. A request it held goes back to the front of the service's
+//  queue (sd_broker_requeue) and is dispatched again. A service left
+//  without workers, requests and served requests is removed. reason is
+//  logged.
 void sd_broker_worker_delete(sd_broker *self, sd_broker_worker **worker_p, const char *reason);
+
+//  Same as sd_broker_worker_delete without the dispatch and the removal of
+//  the service, for use inside sd_broker_dispatch.
+void sd_broker_worker_drop(sd_broker *self, sd_broker_worker **worker_p, const char *reason);
+
+//  Replies to a request for an "mmi." service (MDP's Majordomo Management
+//  Interface, ZeroMQ RFC 8). Takes ownership of *body.
+void sd_broker_mmi(sd_broker *self, zframe_t *client, const char *service, zmsg_t **body);
 
 #endif

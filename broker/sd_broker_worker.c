@@ -2,6 +2,7 @@
     HEARTBEAT and DISCONNECT, heartbeats and expiry.  */
 #include "sd_broker_internal.h"
 
+#include "sd_broker_request.h"
 #include "sd_broker_service.h"
 #include "sd_log.h"
 #include "sd_mdp.h"
@@ -43,7 +44,7 @@ bool sd_broker_worker_registered(sd_broker *self, zframe_t *sender)
     return registered;
 }
 
-void sd_broker_worker_delete(sd_broker *self, sd_broker_worker **worker_p, const char *reason)
+void sd_broker_worker_drop(sd_broker *self, sd_broker_worker **worker_p, const char *reason)
 {
     sd_broker_worker *worker = *worker_p;
     if (!worker)
@@ -51,14 +52,7 @@ void sd_broker_worker_delete(sd_broker *self, sd_broker_worker **worker_p, const
     sd_broker_service *service = worker->service;
     sd_info("worker removed: %s worker=%s service=%s", reason, worker->id, service->name);
 
-    //  NOTE: a busy worker's request stays in its record until here, so a
-    //  later change can requeue it. For now it is dropped and the client
-    //  times out.
-    if (worker->request)
-        sd_warning("request dropped with its worker worker=%s service=%s", worker->id,
-                   service->name);
-    zmsg_destroy(&worker->request);
-
+    sd_broker_requeue(self, worker);
     zlist_remove(service->waiting, worker);
     service->workers--;
     zhash_delete(self->workers, worker->id);
@@ -66,6 +60,20 @@ void sd_broker_worker_delete(sd_broker *self, sd_broker_worker **worker_p, const
     free(worker->id);
     free(worker);
     *worker_p = NULL;
+}
+
+void sd_broker_worker_delete(sd_broker *self, sd_broker_worker **worker_p, const char *reason)
+{
+    sd_broker_worker *worker = *worker_p;
+    if (!worker)
+        return;
+    sd_broker_service *service = worker->service;
+    bool busy = worker->request != NULL;
+    sd_broker_worker_drop(self, worker_p, reason);
+
+    //  The requeued request may go to an idle worker of the service now.
+    if (busy)
+        sd_broker_dispatch(self, service);
     sd_broker_service_prune(self, service);
 }
 
@@ -135,10 +143,12 @@ static void s_handle_reply(sd_broker *self, sd_broker_worker *worker, zmsg_t *ms
     zframe_t *client = zmsg_pop(msg);
     zframe_t *empty = zmsg_pop(msg);
     bool valid = worker->request && client && empty && zframe_size(empty) == 0 &&
-                 zframe_eq(client, zmsg_first(worker->request));
+                 zframe_eq(client, worker->request->client);
     zframe_destroy(&empty);
+    zframe_destroy(&client);
+    if (!valid && !worker->request && sd_broker_late_reply(self, worker->id))
+        return;
     if (!valid) {
-        zframe_destroy(&client);
         sd_broker_worker_violation(self, worker->identity,
                                    worker->request ? "REPLY for another client"
                                                    : "REPLY while idle");
@@ -148,9 +158,9 @@ static void s_handle_reply(sd_broker *self, sd_broker_worker *worker, zmsg_t *ms
     zmsg_t *body = zmsg_new();
     for (zframe_t *frame = zmsg_pop(msg); body && frame; frame = zmsg_pop(msg))
         zmsg_append(body, &frame);
-    sd_broker_send_to_client(self, client, worker->service->name, &body);
-    zframe_destroy(&client);
-    zmsg_destroy(&worker->request);
+    sd_broker_send_to_client(self, worker->request->client, worker->service->name, &body);
+    worker->service->served++;
+    sd_broker_request_destroy(&worker->request);
     s_worker_waiting(self, worker);
 }
 
@@ -173,9 +183,11 @@ void sd_broker_worker_message(sd_broker *self, zframe_t **sender, zmsg_t **msg)
         if (worker)
             sd_broker_worker_delete(self, &worker, "DISCONNECT from worker");
     } else if ((command == SD_MDPW_HEARTBEAT || command == SD_MDPW_REPLY) && !worker) {
-        //  Typically a worker of a broker that restarted: DISCONNECT makes
-        //  it reconnect and send READY again.
-        if (sd_broker_peer_warning_allowed(self))
+        //  Typically a worker of a broker that restarted, or one that was
+        //  expired while it worked and whose request went to another
+        //  worker: DISCONNECT makes it reconnect and send READY again.
+        bool late = command == SD_MDPW_REPLY && sd_broker_late_reply(self, id);
+        if (!late && sd_broker_peer_warning_allowed(self))
             sd_info("message from unregistered worker, sent DISCONNECT worker=%s", id);
         s_send_command(self, *sender, SD_MDPW_DISCONNECT, NULL);
     } else if (command == SD_MDPW_HEARTBEAT && zmsg_size(*msg) == 0)
@@ -195,22 +207,31 @@ void sd_broker_worker_message(sd_broker *self, zframe_t **sender, zmsg_t **msg)
 
 void sd_broker_heartbeat(sd_broker *self)
 {
-    //  Collect first: deleting while walking the hash is not allowed.
-    zlist_t *expired = zlist_new();
+    //  Collect ids first, because deleting while walking the hash is not
+    //  allowed. Deleting one worker may remove another (when its requeued
+    //  request is sent to a worker that is gone), so each id is looked up
+    //  again before it is deleted.
+    zlist_t *dead = zlist_new();
+    if (dead)
+        zlist_autofree(dead);
     int64_t now = zclock_mono();
     for (sd_broker_worker *worker = zhash_first(self->workers); worker;
          worker = zhash_next(self->workers)) {
-        bool dead = worker->expiry < now ||
-                    (sd_broker_send_to_worker(self, worker, SD_MDPW_HEARTBEAT, NULL) != 0 &&
-                     errno == EHOSTUNREACH);
-        if (dead && (!expired || zlist_append(expired, worker) != 0))
+        bool expired = worker->expiry < now;
+        bool gone = !expired &&
+                    sd_broker_send_to_worker(self, worker, SD_MDPW_HEARTBEAT, NULL) != 0 &&
+                    errno == EHOSTUNREACH;
+        if ((expired || gone) && (!dead || zlist_append(dead, worker->id) != 0))
             break;
     }
-    for (sd_broker_worker *worker = expired ? zlist_pop(expired) : NULL; worker;
-         worker = zlist_pop(expired))
-        sd_broker_worker_delete(self, &worker,
-                                worker->expiry < now ? "expired: no heartbeat" : "worker is gone");
-    zlist_destroy(&expired);
+    for (char *id = dead ? zlist_first(dead) : NULL; id; id = zlist_next(dead)) {
+        sd_broker_worker *worker = zhash_lookup(self->workers, id);
+        if (worker)
+            sd_broker_worker_delete(
+                self, &worker, worker->expiry < now ? "expired: no heartbeat" : "worker is gone");
+    }
+    zlist_destroy(&dead);
+    sd_broker_sweep(self);
 }
 
 void sd_broker_forget_all(sd_broker *self)
@@ -218,6 +239,7 @@ void sd_broker_forget_all(sd_broker *self)
     zlist_t *workers = zhash_keys(self->workers);
     for (char *id = workers ? zlist_first(workers) : NULL; id; id = zlist_next(workers)) {
         sd_broker_worker *worker = zhash_lookup(self->workers, id);
+        sd_broker_request_destroy(&worker->request);
         sd_broker_worker_delete(self, &worker, "broker stopping");
     }
     zlist_destroy(&workers);

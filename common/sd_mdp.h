@@ -51,6 +51,17 @@ char *sd_mdp_frame_text(zframe_t *frame);
 //  full). Unlike zmsg_send, it frees every frame when a send fails.
 int sd_mdp_send(zsock_t *socket, zmsg_t **msg);
 
+//  Longest request id sd_mdp_body_id copies, terminator included.
+#define SD_MDP_ID_MAX 128
+
+//  Copies the request id of a msgpack body into id (id_size bytes): the
+//  first string among the top-level fields "job_id", "id" and
+//  "request_id", which is how every request and reply type of sd_proto
+//  names the request it belongs to. Returns 0, or -1 when the body is not a
+//  msgpack map, has none of those strings, or the id is empty or does not
+//  fit (id is then "").
+int sd_mdp_body_id(const void *data, size_t size, char *id, size_t id_size);
+
 //  Sets ZMQ_MAXMSGSIZE on socket when max_bytes is above 0, so that larger
 //  messages from peers are refused by libzmq. Returns 0 or -1.
 int sd_mdp_set_max_message_bytes(zsock_t *socket, int64_t max_bytes);

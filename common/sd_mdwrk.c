@@ -8,6 +8,7 @@
 */
 #include "sd_mdwrk.h"
 
+#include "sd_curve_config.h"
 #include "sd_log.h"
 #include "sd_mdp.h"
 
@@ -22,6 +23,7 @@ struct sd_mdwrk {
     int liveness;              //  silent intervals before the broker counts as dead
     int reconnect_ms;          //  wait between losing the broker and reconnecting
     int64_t max_message_bytes; //  ZMQ_MAXMSGSIZE, 0 for none
+    sd_curve_client *curve;    //  NULL without CURVE
     zsock_t *socket;           //  NULL while waiting to reconnect
     zloop_t *loop;             //  set by sd_mdwrk_attach
     int heartbeat_timer;       //  zloop timer id, -1 when none
@@ -143,6 +145,7 @@ static int s_connect(sd_mdwrk *self)
     if (!socket)
         return -1;
     if (sd_mdp_set_max_message_bytes(socket, self->max_message_bytes) != 0 ||
+        (self->curve && sd_curve_client_apply(self->curve, socket) != 0) ||
         zsock_connect(socket, "%s", self->endpoint) != 0) {
         sd_error("cannot connect to broker: %s endpoint=%s", zmq_strerror(errno), self->endpoint);
         zsock_destroy(&socket);
@@ -205,6 +208,11 @@ static int s_handle_broker(zloop_t *loop, zsock_t *socket, void *arg)
 {
     (void)loop;
     sd_mdwrk *self = arg;
+
+    //  zloop may still call the reader of a socket that a timer closed in
+    //  the same loop pass: only the current socket is read.
+    if (socket != self->socket)
+        return 0;
     zmsg_t *msg = zmsg_recv(socket);
     if (!msg || self->disconnect_pending) {
         zmsg_destroy(&msg);
@@ -241,11 +249,29 @@ static int s_check_options(const sd_mdwrk_options *options)
                  SD_MDP_SERVICE_MAX, options->service);
         return -1;
     }
-    if (options->broker && options->broker->curve_enabled) {
-        //  TODO: CURVE keys are not applied yet; refuse rather than
-        //  connect in clear text when the config enables encryption.
-        sd_error("CURVE is configured but not supported by this worker yet service=%s",
-                 options->service);
+    return 0;
+}
+
+//  Takes the timing from options, else from options->broker, else the
+//  defaults, and loads the CURVE keys when the broker section has them.
+static int s_configure(sd_mdwrk *self, const sd_mdwrk_options *options)
+{
+    const sd_config_broker *broker = options->broker;
+    self->heartbeat_ms = options->heartbeat_ms > 0            ? options->heartbeat_ms
+                         : broker && broker->heartbeat_ms > 0 ? broker->heartbeat_ms
+                                                              : SD_MDP_HEARTBEAT_MS_DEFAULT;
+    self->liveness = options->liveness > 0            ? options->liveness
+                     : broker && broker->liveness > 0 ? broker->liveness
+                                                      : SD_MDP_LIVENESS_DEFAULT;
+    self->reconnect_ms =
+        options->reconnect_ms > 0 ? options->reconnect_ms : SD_MDWRK_RECONNECT_MS_DEFAULT;
+    self->max_message_bytes = broker ? broker->max_message_bytes : 0;
+    if (!broker || !broker->curve_enabled)
+        return 0;
+    char err[512];
+    self->curve = sd_curve_client_new(broker, err, sizeof err);
+    if (!self->curve) {
+        sd_error("broker.curve: %s service=%s", err, options->service);
         return -1;
     }
     return 0;
@@ -260,16 +286,11 @@ sd_mdwrk *sd_mdwrk_new(const sd_mdwrk_options *options)
         return NULL;
     self->endpoint = strdup(options->endpoint);
     self->service = strdup(options->service);
-    self->heartbeat_ms =
-        options->heartbeat_ms > 0 ? options->heartbeat_ms : SD_MDP_HEARTBEAT_MS_DEFAULT;
-    self->liveness = options->liveness > 0 ? options->liveness : SD_MDP_LIVENESS_DEFAULT;
-    self->reconnect_ms =
-        options->reconnect_ms > 0 ? options->reconnect_ms : SD_MDWRK_RECONNECT_MS_DEFAULT;
-    self->max_message_bytes = options->broker ? options->broker->max_message_bytes : 0;
     self->heartbeat_timer = -1;
     self->reconnect_timer = -1;
     self->disconnect_timer = -1;
-    if (!self->endpoint || !self->service || s_connect(self) != 0)
+    if (!self->endpoint || !self->service || s_configure(self, options) != 0 ||
+        s_connect(self) != 0)
         sd_mdwrk_destroy(&self);
     return self;
 }
@@ -328,6 +349,7 @@ void sd_mdwrk_destroy(sd_mdwrk **self_p)
     if (self->loop && self->disconnect_timer >= 0)
         zloop_timer_end(self->loop, self->disconnect_timer);
     s_close_socket(self, !self->disconnect_pending);
+    sd_curve_client_destroy(&self->curve);
     free(self->endpoint);
     free(self->service);
     free(self);

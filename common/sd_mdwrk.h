@@ -18,10 +18,10 @@ typedef struct sd_mdwrk sd_mdwrk;
 typedef struct {
     const char *endpoint;           //  broker ROUTER, e.g. "tcp://127.0.0.1:5555"
     const char *service;
-    int heartbeat_ms;               //  0 for the default
-    int liveness;                   //  0 for the default
+    int heartbeat_ms;               //  0: broker->heartbeat_ms, else 2500
+    int liveness;                   //  0: broker->liveness, else 3
     int reconnect_ms;               //  wait before reconnecting, 0 for 2500
-    const sd_config_broker *broker; //  optional: CURVE keys and size limits
+    const sd_config_broker *broker; //  optional: timing, CURVE keys and size limits
 } sd_mdwrk_options;
 
 //  Called for each request. The callback takes ownership of client (the
@@ -29,8 +29,9 @@ typedef struct {
 //  frames after the empty delimiter).
 typedef void(sd_mdwrk_request_fn)(sd_mdwrk *worker, zframe_t *client, zmsg_t *body, void *arg);
 
-//  Creates the worker and connects it. Returns NULL when the socket cannot
-//  be created or the endpoint is invalid.
+//  Creates the worker and connects it (as a CURVE client when
+//  options->broker has a curve section). Returns NULL when a key file
+//  cannot be used, the socket cannot be created or the endpoint is invalid.
 sd_mdwrk *sd_mdwrk_new(const sd_mdwrk_options *options);
 
 //  Registers the socket and heartbeat timer on loop and sends READY.

@@ -1,12 +1,14 @@
 /*  broker_test_util: helpers of the broker tests.  */
 #include "broker_test_util.h"
 
+#include <msgpack.h>
+
 #include "sd_broker.h"
 #include "sd_mdwrk.h"
 
-int test_broker_start(test_broker *broker, const char *bind)
+void test_broker_config(sd_config_broker *config, const char *bind)
 {
-    sd_config_broker config = {
+    *config = (sd_config_broker){
         .bind = (char *)bind,
         .bus_publish_bind = "tcp://127.0.0.1:*",
         .bus_subscribe_bind = "tcp://127.0.0.1:*",
@@ -15,8 +17,19 @@ int test_broker_start(test_broker *broker, const char *bind)
         .queue_limit = 100,
         .max_message_bytes = 1 << 20,
     };
+}
+
+int test_broker_start(test_broker *broker, const char *bind)
+{
+    sd_config_broker config;
+    test_broker_config(&config, bind);
+    return test_broker_start_config(broker, &config);
+}
+
+int test_broker_start_config(test_broker *broker, const sd_config_broker *config)
+{
     memset(broker, 0, sizeof *broker);
-    broker->actor = zactor_new(sd_broker_actor, &config);
+    broker->actor = zactor_new(sd_broker_actor, (void *)config);
     if (!broker->actor)
         return -1;
     if (zstr_recvx(broker->actor, &broker->endpoint, &broker->publish, &broker->subscribe, NULL) !=
@@ -100,6 +113,7 @@ typedef struct {
     const char *endpoint;
     const char *service;
     int count;
+    const sd_config_broker *broker;
 } test_workers_args;
 
 static void s_workers_actor(zsock_t *pipe, void *arg)
@@ -119,6 +133,7 @@ static void s_workers_actor(zsock_t *pipe, void *arg)
             .heartbeat_ms = TEST_HEARTBEAT_MS,
             .liveness = TEST_LIVENESS,
             .reconnect_ms = TEST_RECONNECT_MS,
+            .broker = args->broker,
         };
         snprintf(contexts[i].name, sizeof contexts[i].name, "%s-%d", args->service, i);
         contexts[i].loop = loop;
@@ -150,8 +165,64 @@ zactor_t *test_workers_start(const char *endpoint, const char *service, int coun
 {
     //  zactor_new returns after the actor's signal, so args may live on
     //  this stack: the actor reads them before signalling.
-    test_workers_args args = {endpoint, service, count};
+    return test_workers_start_config(endpoint, service, count, NULL);
+}
+
+zactor_t *test_workers_start_config(const char *endpoint, const char *service, int count,
+                                    const sd_config_broker *broker)
+{
+    test_workers_args args = {endpoint, service, count, broker};
     return zactor_new(s_workers_actor, &args);
+}
+
+//  Reads the four counts of one service's map. Returns true when all are
+//  there as unsigned integers.
+static bool s_read_counts(const msgpack_object *map, test_service_counts *counts)
+{
+    static const char *const names[] = {"workers", "idle", "queued", "served"};
+    uint64_t *fields[] = {&counts->workers, &counts->idle, &counts->queued, &counts->served};
+    if (map->type != MSGPACK_OBJECT_MAP || map->via.map.size != 4)
+        return false;
+    int found = 0;
+    for (uint32_t i = 0; i < map->via.map.size; i++) {
+        const msgpack_object_kv *entry = &map->via.map.ptr[i];
+        for (int k = 0; k < 4; k++) {
+            if (entry->key.type == MSGPACK_OBJECT_STR &&
+                entry->key.via.str.size == strlen(names[k]) &&
+                memcmp(entry->key.via.str.ptr, names[k], strlen(names[k])) == 0 &&
+                entry->val.type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+                *fields[k] = entry->val.via.u64;
+                found++;
+            }
+        }
+    }
+    return found == 4;
+}
+
+bool test_status(sd_mdcli *client, const char *service, test_service_counts *counts)
+{
+    memset(counts, 0, sizeof *counts);
+    zmsg_t *request = zmsg_new();
+    zmsg_t *reply = sd_mdcli_request(client, "mmi.status", &request, 5000);
+    if (!reply)
+        return false;
+    zframe_t *frame = zmsg_first(reply);
+    msgpack_unpacked unpacked;
+    msgpack_unpacked_init(&unpacked);
+    size_t offset = 0;
+    bool valid = zmsg_size(reply) == 1 &&
+                 msgpack_unpack_next(&unpacked, (const char *)zframe_data(frame),
+                                     zframe_size(frame), &offset) == MSGPACK_UNPACK_SUCCESS &&
+                 unpacked.data.type == MSGPACK_OBJECT_MAP;
+    for (uint32_t i = 0; valid && i < unpacked.data.via.map.size; i++) {
+        const msgpack_object_kv *entry = &unpacked.data.via.map.ptr[i];
+        if (entry->key.type == MSGPACK_OBJECT_STR && entry->key.via.str.size == strlen(service) &&
+            memcmp(entry->key.via.str.ptr, service, strlen(service)) == 0)
+            valid = s_read_counts(&entry->val, counts);
+    }
+    msgpack_unpacked_destroy(&unpacked);
+    zmsg_destroy(&reply);
+    return valid;
 }
 
 char *test_request(sd_mdcli *client, const char *service, const char *text, int timeout_ms)
