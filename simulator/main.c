@@ -1,6 +1,6 @@
-/*  statsdash-simulator: an HTTP server that speaks Google's OAuth token and
-    GA4 Data API wire formats over a dataset folder, for tests, benchmarks
-    and the demo.
+/*  statsdash-simulator: an HTTP server that speaks Google's OAuth, GA4
+    Data API, YouTube Analytics API and YouTube Data API wire formats over a
+    dataset folder, for tests, benchmarks and the demo.
 */
 #include <errno.h>
 #include <getopt.h>
@@ -19,8 +19,13 @@
 #include "sim_http.h"
 #include "sim_oauth.h"
 #include "sim_stats.h"
+#include "sim_youtube.h"
+#include "sim_youtube_auth.h"
 
 #define SIM_NAME "statsdash-simulator"
+#define SIM_DEFAULT_CONTENT_OWNER "sampleOwner01"
+#define SIM_DEFAULT_CLIENT_ID "statsdash-simulator.apps.googleusercontent.com"
+#define SIM_DEFAULT_CLIENT_SECRET "simulator-client-secret"
 
 typedef struct {
     const char *dataset;
@@ -28,8 +33,16 @@ typedef struct {
     const char *public_key;
     const char *port_file;
     const char *config;
+    const char *youtube_user_channel;
+    const char *youtube_content_owner;
+    const char *youtube_client_id;
+    const char *youtube_client_secret;
     const char *fail_rules[16];
     size_t fail_count;
+    const char *ga_metadata[16];
+    size_t ga_metadata_count;
+    int64_t ga_tokens_per_day;
+    int64_t ga_tokens_per_hour;
     int latency_ms;
     int token_lifetime;
     uint64_t seed;
@@ -43,6 +56,8 @@ typedef struct {
     sim_stats *stats;
     sim_oauth *oauth;
     sim_ga4 *ga4;
+    sim_youtube_auth *youtube_auth;
+    sim_youtube *youtube;
     sim_server *server;
 } s_simulator;
 
@@ -50,9 +65,11 @@ static void s_usage(FILE *out)
 {
     fprintf(out,
         "Usage: " SIM_NAME " --dataset DIR [--listen HOST:PORT] [options]\n"
-        "Serves Google's OAuth token endpoint and the GA4 Data API v1beta over a dataset.\n"
+        "Serves Google's OAuth endpoints, the GA4 Data API v1beta, the YouTube Analytics\n"
+        "API v2 and the YouTube Data API v3 over a dataset.\n"
         "\n"
-        "  --dataset DIR          folder with ga4-facts.csv (scripts/generate-dataset writes one)\n"
+        "  --dataset DIR          folder with ga4-facts.csv and the youtube-*.csv files\n"
+        "                         (scripts/generate-dataset writes one)\n"
         "  --listen HOST:PORT     address to listen on (default 127.0.0.1:0; port 0 picks a\n"
         "                         free port)\n"
         "  --port-file FILE       write the listening port and a newline to FILE once the\n"
@@ -64,14 +81,34 @@ static void s_usage(FILE *out)
         "  --fail CODE:FRACTION   fail that fraction of data API requests with HTTP CODE\n"
         "                         (400-599; 429 carries Retry-After: 1) or, for CODE\n"
         "                         \"truncated\", cut the body in half and close the\n"
-        "                         connection; repeatable, fractions add up to at most 1\n"
+        "                         connection; or for \"html\", send a 200 with an HTML page;\n"
+        "                         repeatable, fractions add up to at most 1\n"
+        "  --fail CODE:burst:N    fail the first N data API requests of each property or\n"
+        "                         channel with CODE (same codes), before any draw\n"
         "  --seed N               seed of the fault draws (default 1)\n"
+        "  --ga-tokens-per-day N, --ga-tokens-per-hour N  GA4 quota of each property in\n"
+        "                         tokens (defaults 200000 and 40000); a report costs 1\n"
+        "                         token plus 1 per 10000 rows; spent quota gives 429\n"
+        "  --ga-metadata FIELD:PROPERTY  set a metadata field on the reports of a property\n"
+        "                         (an id or \"all\"): FIELD sampled (samplingMetadatas),\n"
+        "                         thresholded (subjectToThresholding) or other-row\n"
+        "                         (dataLossFromOtherRow); repeatable\n"
+        "  --youtube-user-channel ID  channel that the user of the authorization page\n"
+        "                         owns (default: none, so authorization is denied)\n"
+        "  --youtube-content-owner ID  content owner that owns every channel of the\n"
+        "                         dataset (default " SIM_DEFAULT_CONTENT_OWNER ")\n"
+        "  --youtube-client-id ID, --youtube-client-secret TEXT  the OAuth client that\n"
+        "                         the user flow accepts (defaults " SIM_DEFAULT_CLIENT_ID "\n"
+        "                         and " SIM_DEFAULT_CLIENT_SECRET ")\n"
         "  -c FILE                Statsdash config; only log.level is read\n"
         "  --log-level LEVEL      debug, info, warning or error (default info)\n"
         "  --help, --version\n"
         "\n"
         "Endpoints: POST /token, POST /v1beta/properties/ID:runReport and :batchRunReports,\n"
-        "GET /healthz, GET /stats (request counts as JSON).\n"
+        "GET /v2/reports, GET /youtube/v3/channels and /youtube/v3/videos,\n"
+        "GET /o/oauth2/auth, POST /revoke, POST /sim/youtube/refresh-token (mints a refresh\n"
+        "token for a channel, for tests), GET /healthz, GET /stats (request counts and quota\n"
+        "as JSON).\n"
         "STATSDASH_NOW (ISO 8601, e.g. 2026-12-02T18:00:00Z) sets \"now\" for relative dates\n"
         "and the data cut-off; token lifetimes use the real clock.\n");
 }
@@ -121,6 +158,10 @@ static int s_apply_option(int option, const char *value, s_options *options, boo
     case 'k': options->public_key = value; return 0;
     case 'p': options->port_file = value; return 0;
     case 'c': options->config = value; return 0;
+    case 'U': options->youtube_user_channel = value; return 0;
+    case 'O': options->youtube_content_owner = value; return 0;
+    case 'I': options->youtube_client_id = value; return 0;
+    case 'S': options->youtube_client_secret = value; return 0;
     case 'L':
         if (s_parse_number(value, 0, 600000, &number) != 0)
             break;
@@ -140,6 +181,18 @@ static int s_apply_option(int option, const char *value, s_options *options, boo
         if (options->fail_count == sizeof options->fail_rules / sizeof options->fail_rules[0])
             break;
         options->fail_rules[options->fail_count++] = value;
+        return 0;
+    case 'M':
+        if (options->ga_metadata_count
+            == sizeof options->ga_metadata / sizeof options->ga_metadata[0])
+            break;
+        options->ga_metadata[options->ga_metadata_count++] = value;
+        return 0;
+    case 'D':
+    case 'H':
+        if (s_parse_number(value, 1, INT64_MAX, &number) != 0)
+            break;
+        *(option == 'D' ? &options->ga_tokens_per_day : &options->ga_tokens_per_hour) = number;
         return 0;
     case 'v':
         if (sd_log_level_parse(value, &options->log_level) != 0)
@@ -165,7 +218,14 @@ static int s_parse_options(int argc, char **argv, s_options *options)
         {"token-lifetime", required_argument, NULL, 'T'},
         {"fail", required_argument, NULL, 'f'},
         {"seed", required_argument, NULL, 's'},
+        {"ga-metadata", required_argument, NULL, 'M'},
+        {"ga-tokens-per-day", required_argument, NULL, 'D'},
+        {"ga-tokens-per-hour", required_argument, NULL, 'H'},
         {"log-level", required_argument, NULL, 'v'},
+        {"youtube-user-channel", required_argument, NULL, 'U'},
+        {"youtube-content-owner", required_argument, NULL, 'O'},
+        {"youtube-client-id", required_argument, NULL, 'I'},
+        {"youtube-client-secret", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -212,11 +272,24 @@ static int s_write_port_file(const char *path, unsigned port)
 static void s_simulator_destroy(s_simulator *simulator)
 {
     sim_server_destroy(&simulator->server);
+    sim_youtube_destroy(&simulator->youtube);
+    sim_youtube_auth_destroy(&simulator->youtube_auth);
     sim_ga4_destroy(&simulator->ga4);
     sim_oauth_destroy(&simulator->oauth);
     sim_stats_destroy(&simulator->stats);
     sim_faults_destroy(&simulator->faults);
     sim_dataset_destroy(&simulator->dataset);
+}
+
+static int s_build_youtube(s_simulator *simulator, const s_options *options)
+{
+    const sim_youtube_data *data = sim_dataset_youtube(simulator->dataset);
+    sim_youtube_auth_options auth = {options->youtube_client_id, options->youtube_client_secret,
+                                     options->youtube_user_channel};
+    simulator->youtube_auth = sim_youtube_auth_new(simulator->oauth, data, &auth);
+    simulator->youtube = sim_youtube_new(data, simulator->oauth, simulator->stats,
+                                         options->youtube_content_owner);
+    return simulator->youtube_auth && simulator->youtube ? 0 : -1;
 }
 
 //  Builds the fault rules, the APIs and the server. Returns 0 or -1 after
@@ -236,16 +309,23 @@ static int s_simulator_build(s_simulator *simulator, const s_options *options)
     if (!simulator->oauth)
         goto fail;
     snprintf(error, sizeof error, "out of memory");
-    simulator->ga4 = sim_ga4_new(simulator->dataset, simulator->oauth);
-    if (!simulator->ga4)
+    simulator->ga4 = sim_ga4_new(simulator->dataset, simulator->oauth, options->ga_tokens_per_day,
+                                 options->ga_tokens_per_hour);
+    if (!simulator->ga4 || s_build_youtube(simulator, options) != 0)
         goto fail;
+    for (size_t i = 0; i < options->ga_metadata_count; i++)
+        if (sim_ga4_add_metadata(simulator->ga4, options->ga_metadata[i], error,
+                                 sizeof error) != 0)
+            goto fail;
     simulator->server = sim_server_new(options->listen, options->latency_ms, simulator->faults,
                                        simulator->stats, error, sizeof error);
     if (!simulator->server)
         goto fail;
     snprintf(error, sizeof error, "cannot register routes");
     if (sim_oauth_register(simulator->oauth, simulator->server) != 0
-        || sim_ga4_register(simulator->ga4, simulator->server) != 0)
+        || sim_ga4_register(simulator->ga4, simulator->server) != 0
+        || sim_youtube_auth_register(simulator->youtube_auth, simulator->server) != 0
+        || sim_youtube_register(simulator->youtube, simulator->server) != 0)
         goto fail;
     return 0;
 fail:
@@ -272,9 +352,12 @@ static int s_load(s_simulator *simulator, const s_options *options)
         sd_error("cannot load dataset: %s", error);
         return -1;
     }
-    sd_info("dataset loaded dir=%s ga4_rows=%zu ga4_properties=%zu", options->dataset,
+    const sim_youtube_data *youtube = sim_dataset_youtube(simulator->dataset);
+    sd_info("dataset loaded dir=%s ga4_rows=%zu ga4_properties=%zu youtube_rows=%zu "
+            "youtube_channels=%zu", options->dataset,
             sim_dataset_ga4_row_count(simulator->dataset),
-            sim_dataset_ga4_property_count(simulator->dataset));
+            sim_dataset_ga4_property_count(simulator->dataset),
+            sim_youtube_data_row_count(youtube), sim_youtube_data_channel_count(youtube));
     return 0;
 }
 
@@ -299,7 +382,10 @@ static int s_serve(s_simulator *simulator, const s_options *options)
 int main(int argc, char **argv)
 {
     s_options options = {.listen = "127.0.0.1:0", .token_lifetime = 3599, .seed = 1,
-                         .log_level = SD_LOG_INFO};
+                         .log_level = SD_LOG_INFO,
+                         .youtube_content_owner = SIM_DEFAULT_CONTENT_OWNER,
+                         .youtube_client_id = SIM_DEFAULT_CLIENT_ID,
+                         .youtube_client_secret = SIM_DEFAULT_CLIENT_SECRET};
     int rc = s_parse_options(argc, argv, &options);
     if (rc != 0)
         return rc > 0 ? 0 : 1;

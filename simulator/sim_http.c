@@ -224,19 +224,35 @@ static void s_sleep_ms(int milliseconds)
         ;
 }
 
+//  Replaces the response with a 200 whose body is an HTML page.
+static void s_respond_html(sim_http_response *response)
+{
+    free(response->body);
+    response->body = strdup("<!DOCTYPE html><html><head><title>Gateway</title></head>"
+                            "<body><p>The service is being updated.</p></body></html>");
+    response->status = response->body ? 200 : 500;
+    response->content_type = "text/html; charset=UTF-8";
+}
+
 //  Runs the route's handler, then applies latency and any injected fault.
 //  Returns the fault drawn (SIM_FAULT_NONE when none).
 static int s_serve_route(sim_server *self, const s_route *route, const sim_http_request *request,
                          sim_http_response *response)
 {
+    //  The handler runs first because it names the property or channel
+    //  that burst faults count by.
+    //  NOTE: so a request that a fault replaces has still been charged to
+    //  the API's quota, which the real APIs do not do.
     route->handler(route->context, request, response);
     int fault = SIM_FAULT_NONE;
     if (route->kind == SIM_ROUTE_DATA_API)
-        fault = sim_faults_draw(self->faults);
+        fault = sim_faults_draw(self->faults, response->key);
     if (fault > 0) {
         sim_http_respond_google_error(response, fault, s_fault_message(fault));
         response->retry_after = fault == 429 ? 1 : 0;
     }
+    if (fault == SIM_FAULT_HTML)
+        s_respond_html(response);
     if (route->kind != SIM_ROUTE_PLAIN && self->latency_ms > 0)
         s_sleep_ms(self->latency_ms);
 
@@ -245,6 +261,8 @@ static int s_serve_route(sim_server *self, const s_route *route, const sim_http_
         snprintf(fault_name, sizeof fault_name, "%d", fault);
     if (fault == SIM_FAULT_TRUNCATED)
         snprintf(fault_name, sizeof fault_name, "truncated");
+    if (fault == SIM_FAULT_HTML)
+        snprintf(fault_name, sizeof fault_name, "html");
     sim_stats_count(self->stats, response->endpoint ? response->endpoint : "other",
                     response->group, response->key, response->status,
                     fault != SIM_FAULT_NONE ? fault_name : NULL);
@@ -301,8 +319,13 @@ static enum MHD_Result s_queue(struct MHD_Connection *connection, sim_http_respo
 {
     struct MHD_Response *built = s_build_response(response, truncate);
     free(response->body);
-    if (!built)
+    if (!built) {
+        free(response->location);
         return MHD_NO;
+    }
+    if (response->location)
+        MHD_add_response_header(built, MHD_HTTP_HEADER_LOCATION, response->location);
+    free(response->location);
     MHD_add_response_header(built, MHD_HTTP_HEADER_CONTENT_TYPE,
                             response->content_type ? response->content_type : SIM_JSON_TYPE);
     if (response->retry_after > 0) {

@@ -1,39 +1,55 @@
 /*  sd_ga_job: one fetch.request served by the GA worker.
 
-    The job groups the request's queries (see sd_ga_query), then runs, for
-    every group and every property of the site, one runReport request per
-    chunk of at most 4 periods, paging with offset until rowCount rows have
+    The job groups the request's queries (see sd_ga_query). Every group
+    needs, for every property of the site, one report per chunk of at most
+    4 periods (a "call"), paged with offset until rowCount rows have
     arrived. The query's limit caps the rows only for a site of one
     property. For a site of several properties every row is fetched,
     because the top rows of each do not add up to the top rows of the
-    roll-up. Requests run in parallel on the shared
-    sd_http client, at most config ga.max_in_flight at a time per property.
-    The rows of all properties are rolled up per period. When every request
+    roll-up.
+
+    Sparing quota: a page whose periods all ended more than 3 days ago is
+    looked up in the response cache first and stored there after it
+    arrives. The first pages of a property's calls go to GA4 in
+    batchRunReports requests of up to 5 reports, and a lone first page goes
+    as runReport. Further pages go as runReport. At most config ga.max_in_flight requests
+    per property are in flight (a request waiting to be retried counts).
+
+    Requests are retried through sd_retry (429, 500, 503, transport
+    errors; backoff; never past the job's deadline). A 401 fetches a new
+    access token and sends the request again, once. A 429 for an exhausted
+    daily or hourly token quota blocks the property (sd_ga_quota) and fails
+    its parts. Other errors, and bodies that are not the expected JSON,
+    fail the parts of the periods they cover with the API's message, the
+    property and the query.
+
+    The rows of all properties are rolled up per period. When every call
     has ended, the job publishes one table.raw part per (table, period) and
     builds the fetch.reply; a part is failed (published empty, with the
-    error) when any request that covers its period failed.
-
-    Requests are not retried yet: any HTTP error, transport error or bad
-    body fails the parts it covers, except one 401, after which a new
-    access token is fetched and the request is sent again.
+    error) when any call that covers its period failed. GA4 metadata
+    (sampling, thresholding, "(other)" row) becomes warnings on the parts.
 */
 #ifndef SD_GA_JOB_H
 #define SD_GA_JOB_H
 
 #include <czmq.h>
 
+#include "sd_cache.h"
 #include "sd_config.h"
 #include "sd_ga_publish.h"
-#include "sd_http.h"
+#include "sd_ga_quota.h"
 #include "sd_oauth.h"
 #include "sd_proto.h"
+#include "sd_retry.h"
 
 //  What a job uses; everything is borrowed and must outlive the job.
 typedef struct {
     const sd_config *config;
     zloop_t *loop;
-    sd_http *http;
+    sd_retry *retry;                //  sends (and retries) the API requests
     sd_oauth *oauth;
+    sd_cache *cache;                //  NULL: no response cache
+    sd_ga_quota *quota;
     sd_ga_bus bus;
 } sd_ga_context;
 

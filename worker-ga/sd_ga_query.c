@@ -9,7 +9,7 @@
 
 //  Request fields this worker sets itself; params_json must leave them out.
 static const char *s_reserved_fields[] = {"dateRanges", "dimensions", "metrics", "offset",
-                                          "limit", "property"};
+                                          "limit", "property", "returnPropertyQuota"};
 
 static bool s_strings_equal(const sd_strings *a, const sd_strings *b)
 {
@@ -235,7 +235,11 @@ char *sd_ga_request_body(const sd_query *query, size_t first_period, size_t peri
         rc = json_object_set_new(body, "offset", json_integer((json_int_t)offset));
     if (rc == 0 && limit > 0)
         rc = json_object_set_new(body, "limit", json_integer((json_int_t)limit));
-    text = rc == 0 ? json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    if (rc == 0)
+        rc = json_object_set_new(body, "returnPropertyQuota", json_true());
+    //  Sorted keys make the text canonical: equal requests give equal text,
+    //  which the response cache hashes.
+    text = rc == 0 ? json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     if (!text)
         snprintf(error, error_size, "query %s: out of memory building the request", query->id);
 done:

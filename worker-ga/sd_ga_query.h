@@ -47,9 +47,10 @@ size_t sd_ga_chunk_count(const sd_query *query);
 
 //  Builds the JSON body of one runReport request: the dateRanges of
 //  periods [first_period, first_period + period_count), the query's
-//  dimensions and metrics, the fields of params_json, then offset and
-//  limit (limit 0 leaves the API default). Returns a new string the caller
-//  frees, or NULL with error filled.
+//  dimensions and metrics, the fields of params_json, offset and limit
+//  (limit 0 leaves the API default) and returnPropertyQuota true. The text
+//  is compact JSON with sorted keys, so equal requests give equal text.
+//  Returns a new string the caller frees, or NULL with error filled.
 char *sd_ga_request_body(const sd_query *query, size_t first_period, size_t period_count,
                          int64_t offset, int64_t limit, char *error, size_t error_size);
 

@@ -258,14 +258,12 @@ static int s_read_warnings(json_t *root, sd_ga_page *page)
 {
     json_t *metadata = json_object_get(root, "metadata");
     int rc = 0;
-    if (json_is_true(json_object_get(metadata, "subjectToThresholding")))
-        rc |= sd_strings_push(&page->warnings,
-                              "GA4 applied thresholding: rows with few users are withheld");
-    if (json_is_true(json_object_get(metadata, "dataLossFromOtherRow")))
-        rc |= sd_strings_push(&page->warnings,
-                              "GA4 grouped some rows into \"(other)\" (high cardinality)");
     if (json_array_size(json_object_get(metadata, "samplingMetadatas")) > 0)
-        rc |= sd_strings_push(&page->warnings, "GA4 returned sampled data");
+        rc |= sd_strings_push(&page->warnings, SD_GA_WARNING_SAMPLED);
+    if (json_is_true(json_object_get(metadata, "subjectToThresholding")))
+        rc |= sd_strings_push(&page->warnings, SD_GA_WARNING_THRESHOLDED);
+    if (json_is_true(json_object_get(metadata, "dataLossFromOtherRow")))
+        rc |= sd_strings_push(&page->warnings, SD_GA_WARNING_OTHER_ROW);
     return rc == 0 ? 0 : -1;
 }
 
@@ -278,16 +276,13 @@ static int s_allocate_headers(sd_ga_page *page, const sd_ga_expect *expect)
     return page->metric_integer && page->metric_seconds ? 0 : -1;
 }
 
-int sd_ga_page_parse(const char *body, size_t size, const sd_ga_expect *expect, sd_ga_page *page,
-                     char *error, size_t error_size)
+int sd_ga_page_parse_json(json_t *root, const sd_ga_expect *expect, sd_ga_page *page,
+                          char *error, size_t error_size)
 {
     memset(page, 0, sizeof *page);
-    json_error_t json_error;
     double *scales = NULL;
-    json_t *root = json_loadb(body, size, JSON_REJECT_DUPLICATES, &json_error);
     if (!json_is_object(root)) {
-        snprintf(error, error_size, "response body is not a JSON object (%s at byte %d)",
-                 root ? "another JSON type" : json_error.text, root ? 0 : json_error.position);
+        snprintf(error, error_size, "the report is not a JSON object");
         goto fail;
     }
     scales = calloc(expect->metrics->count + 1, sizeof *scales);
@@ -305,13 +300,53 @@ int sd_ga_page_parse(const char *body, size_t size, const sd_ga_expect *expect, 
         goto fail;
     }
     free(scales);
-    json_decref(root);
     return 0;
 fail:
     free(scales);
-    json_decref(root);
     sd_ga_page_clear(page);
     return -1;
+}
+
+int sd_ga_page_parse(const char *body, size_t size, const sd_ga_expect *expect, sd_ga_page *page,
+                     char *error, size_t error_size)
+{
+    json_error_t json_error;
+    json_t *root = json_loadb(body, size, JSON_REJECT_DUPLICATES, &json_error);
+    if (!json_is_object(root)) {
+        memset(page, 0, sizeof *page);
+        snprintf(error, error_size, "response body is not a JSON object (%s at byte %d)",
+                 root ? "another JSON type" : json_error.text, root ? 0 : json_error.position);
+        json_decref(root);
+        return -1;
+    }
+    int rc = sd_ga_page_parse_json(root, expect, page, error, error_size);
+    json_decref(root);
+    return rc;
+}
+
+json_t *sd_ga_batch_parse(const char *body, size_t size, size_t expected, char *error,
+                          size_t error_size)
+{
+    json_error_t json_error;
+    json_t *root = json_loadb(body, size, JSON_REJECT_DUPLICATES, &json_error);
+    if (!json_is_object(root)) {
+        snprintf(error, error_size, "response body is not a JSON object (%s at byte %d)",
+                 root ? "another JSON type" : json_error.text, root ? 0 : json_error.position);
+        json_decref(root);
+        return NULL;
+    }
+    json_t *reports = json_object_get(root, "reports");
+    if (!json_is_array(reports) || json_array_size(reports) != expected) {
+        snprintf(error, error_size, "\"reports\" is %s, expected an array of %zu reports",
+                 !reports ? "missing" : json_is_array(reports) ? "an array of another size"
+                                                               : "not an array",
+                 expected);
+        json_decref(root);
+        return NULL;
+    }
+    json_incref(reports);
+    json_decref(root);
+    return reports;
 }
 
 void sd_ga_page_clear(sd_ga_page *page)

@@ -17,7 +17,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "sd_proto.h"
+
+//  Table warnings made from the response metadata. Each starts with the
+//  short phrase the report shows, followed by its meaning.
+#define SD_GA_WARNING_SAMPLED "data sampled: GA4 computed the figures from a sample of events"
+#define SD_GA_WARNING_THRESHOLDED                                                               \
+    "thresholded: GA4 withheld rows with few users to protect their privacy"
+#define SD_GA_WARNING_OTHER_ROW                                                                 \
+    "(other) row: GA4 grouped rows past its cardinality limit into \"(other)\""
 
 //  The request's shape, which the response is checked against.
 typedef struct {
@@ -38,7 +48,7 @@ typedef struct {
     sd_value *metric_values;        //  rows x metric_count, SD_VALUE_INT or SD_VALUE_FLOAT
     bool *metric_integer;           //  per metric: parsed as TYPE_INTEGER
     bool *metric_seconds;           //  per metric: a time, in seconds
-    sd_strings warnings;            //  thresholding, sampling, "(other)" row
+    sd_strings warnings;            //  SD_GA_WARNING_* texts from the metadata
 } sd_ga_page;
 
 //  Parses body into page (which the call initialises). Returns 0, or -1
@@ -46,6 +56,19 @@ typedef struct {
 //  \"12a\" is not an integer") and page left empty.
 int sd_ga_page_parse(const char *body, size_t size, const sd_ga_expect *expect, sd_ga_page *page,
                      char *error, size_t error_size);
+
+//  Parses one report that is already JSON (an item of batchRunReports'
+//  "reports", or a runReport body), as sd_ga_page_parse does. root is
+//  borrowed.
+int sd_ga_page_parse_json(json_t *root, const sd_ga_expect *expect, sd_ga_page *page,
+                          char *error, size_t error_size);
+
+//  Parses a batchRunReports response body and returns its "reports" array
+//  (a new reference the caller releases), which must hold expected items.
+//  Returns NULL with error filled when the body is not JSON or the array is
+//  missing or of another size.
+json_t *sd_ga_batch_parse(const char *body, size_t size, size_t expected, char *error,
+                          size_t error_size);
 
 //  Frees what page owns and leaves it empty. Safe on an empty page.
 void sd_ga_page_clear(sd_ga_page *page);

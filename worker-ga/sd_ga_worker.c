@@ -1,12 +1,16 @@
 /*  sd_ga_worker: MDP requests in, jobs, replies out.  */
 #include "sd_ga_worker.h"
 
-#include "sd_curve_config.h"
+#include "sd_bus.h"
+#include "sd_cache.h"
+#include "sd_ga_availability.h"
 #include "sd_ga_job.h"
+#include "sd_ga_quota.h"
 #include "sd_http.h"
 #include "sd_log.h"
 #include "sd_mdwrk.h"
 #include "sd_oauth.h"
+#include "sd_retry.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,17 +25,22 @@ struct sd_ga_worker {
     const sd_config *config;
     zloop_t *loop;
     sd_http *http;
+    sd_retry *retry;
     sd_oauth *oauth;
+    sd_cache *cache;                //  NULL when ga.cache.path is empty
+    sd_ga_quota *quota;
     sd_mdwrk *mdwrk;
     zsock_t *publisher;
     zlistx_t *jobs;                 //  s_entry items of the jobs in flight
     sd_proto_limits limits;
 };
 
-//  A job in flight and the client its reply goes to.
+//  A fetch job or an availability check in flight, and the client its
+//  reply goes to.
 typedef struct {
     sd_ga_worker *worker;
     sd_ga_job *job;
+    sd_ga_availability *check;
     zframe_t *client;
     void *handle;                   //  in worker->jobs
 } s_entry;
@@ -42,6 +51,7 @@ static void s_entry_destroy(s_entry **entry_p)
     if (!entry)
         return;
     sd_ga_job_destroy(&entry->job);
+    sd_ga_availability_destroy(&entry->check);
     zframe_destroy(&entry->client);
     free(entry);
     *entry_p = NULL;
@@ -73,6 +83,19 @@ static void s_on_job_done(sd_ga_job *job, void *arg)
     s_entry_destroy(&entry);
 }
 
+static void s_on_check_done(sd_ga_availability *check, void *arg)
+{
+    s_entry *entry = arg;
+    sd_ga_worker *worker = entry->worker;
+    zmsg_t *body = sd_ga_availability_take_reply(check);
+    if (!body)
+        body = sd_ga_error_reply("", SD_ERROR_INTERNAL,
+                                 "the GA worker could not build the availability reply");
+    s_reply(worker, &entry->client, &body);
+    zlistx_delete(worker->jobs, entry->handle);
+    s_entry_destroy(&entry);
+}
+
 static void s_reject(sd_ga_worker *worker, zframe_t **client, const char *text)
 {
     sd_warning("rejected a request: %s", text);
@@ -80,24 +103,26 @@ static void s_reject(sd_ga_worker *worker, zframe_t **client, const char *text)
     s_reply(worker, client, &body);
 }
 
-//  Decodes a request body. Returns the fetch.request message, or NULL with
-//  text filled.
+//  Decodes a request body. Returns the fetch.request or
+//  availability.request message, or NULL with text filled.
 static sd_msg *s_decode(sd_ga_worker *worker, zmsg_t *body, char *text, size_t size)
 {
     sd_proto_error error;
     zframe_t *frame = zmsg_first(body);
     if (zmsg_size(body) != 1 || !frame) {
-        snprintf(text, size, "a fetch.request is one frame, got %zu", zmsg_size(body));
+        snprintf(text, size, "a request is one frame, got %zu", zmsg_size(body));
         return NULL;
     }
     sd_msg *msg = sd_msg_decode(zframe_data(frame), zframe_size(frame), &worker->limits, &error);
     if (!msg) {
-        snprintf(text, size, "fetch.request did not decode: %s%s%s", error.field,
-                 error.field[0] ? ": " : "", error.text);
+        snprintf(text, size, "expected a fetch.request or an availability.request, but the "
+                 "body did not decode: %s%s%s", error.field, error.field[0] ? ": " : "",
+                 error.text);
         return NULL;
     }
-    if (msg->type != SD_MSG_FETCH_REQUEST) {
-        snprintf(text, size, "expected a fetch.request, got %s", sd_msg_type_name(msg->type));
+    if (msg->type != SD_MSG_FETCH_REQUEST && msg->type != SD_MSG_AVAILABILITY_REQUEST) {
+        snprintf(text, size, "expected a fetch.request or an availability.request, got %s",
+                 sd_msg_type_name(msg->type));
         sd_msg_destroy(&msg);
     }
     return msg;
@@ -113,16 +138,25 @@ static int s_start_job(sd_ga_worker *worker, zframe_t **client, sd_msg **request
     sd_ga_context context = {
         .config = worker->config,
         .loop = worker->loop,
-        .http = worker->http,
+        .retry = worker->retry,
         .oauth = worker->oauth,
+        .cache = worker->cache,
+        .quota = worker->quota,
         .bus = {.publisher = worker->publisher, .shards = worker->config->aggregator.shards},
     };
     entry->worker = worker;
     entry->client = *client;
     *client = NULL;
-    entry->job = sd_ga_job_new(&context, request, s_on_job_done, entry);
-    entry->handle = entry->job ? zlistx_add_end(worker->jobs, entry) : NULL;
-    if (!entry->handle || sd_ga_job_start(entry->job) != 0) {
+    bool fetch = (*request)->type == SD_MSG_FETCH_REQUEST;
+    if (fetch)
+        entry->job = sd_ga_job_new(&context, request, s_on_job_done, entry);
+    else
+        entry->check = sd_ga_availability_new(&context, request, s_on_check_done, entry);
+    entry->handle = entry->job || entry->check ? zlistx_add_end(worker->jobs, entry) : NULL;
+    int rc = !entry->handle ? -1
+             : fetch        ? sd_ga_job_start(entry->job)
+                            : sd_ga_availability_start(entry->check);
+    if (rc != 0) {
         if (entry->handle)
             zlistx_delete(worker->jobs, entry->handle);
         *client = entry->client;
@@ -175,24 +209,16 @@ static int s_open_oauth(sd_ga_worker *worker, char *error, size_t error_size)
 static int s_open_bus(sd_ga_worker *worker, char *error, size_t error_size)
 {
     const sd_config_broker *broker = &worker->config->broker;
-    char curve_error[512];
-    worker->publisher = zsock_new(ZMQ_PUB);
+    char bus_error[700];
+    worker->publisher = sd_bus_socket_new(ZMQ_PUB, broker->bus_publish, broker, bus_error,
+                                          sizeof bus_error);
     if (!worker->publisher) {
-        snprintf(error, error_size, "cannot create the bus PUB socket");
+        snprintf(error, error_size, "%s: %s", worker->config->path, bus_error);
         return -1;
     }
+    //  libzmq 4.3 applies a new send HWM to pipes that already exist.
     zsock_set_sndhwm(worker->publisher, SD_GA_BUS_SEND_HWM);
     zsock_set_linger(worker->publisher, SD_GA_BUS_LINGER_MS);
-    if (sd_curve_config_apply_client(worker->publisher, broker, curve_error,
-                                     sizeof curve_error) != 0) {
-        snprintf(error, error_size, "%s: broker.curve: %s", worker->config->path, curve_error);
-        return -1;
-    }
-    if (zsock_connect(worker->publisher, "%s", broker->bus_publish) != 0) {
-        snprintf(error, error_size, "%s: broker.bus_publish \"%s\" is not a valid endpoint",
-                 worker->config->path, broker->bus_publish);
-        return -1;
-    }
     return 0;
 }
 
@@ -231,7 +257,11 @@ sd_ga_worker *sd_ga_worker_new(const sd_config *config, zloop_t *loop, char *err
         worker->limits.max_message_bytes = (size_t)config->broker.max_message_bytes;
     worker->jobs = zlistx_new();
     worker->http = sd_http_new(loop, NULL);
-    if (!worker->jobs || !worker->http) {
+    worker->retry = worker->http ? sd_retry_new(loop, worker->http, NULL) : NULL;
+    worker->quota = sd_ga_quota_new();
+    if (config->ga.cache.path && *config->ga.cache.path)
+        worker->cache = sd_cache_open(config->ga.cache.path, config->ga.cache.max_bytes);
+    if (!worker->jobs || !worker->http || !worker->retry || !worker->quota) {
         snprintf(error, error_size, "cannot set up the HTTP client (libcurl)");
         sd_ga_worker_destroy(&worker);
         return NULL;
@@ -254,7 +284,10 @@ void sd_ga_worker_destroy(sd_ga_worker **worker_p)
     }
     sd_mdwrk_destroy(&worker->mdwrk);
     sd_oauth_destroy(&worker->oauth);
+    sd_retry_destroy(&worker->retry);
     sd_http_destroy(&worker->http);
+    sd_cache_close(&worker->cache);
+    sd_ga_quota_destroy(&worker->quota);
     zsock_destroy(&worker->publisher);
     free(worker);
     *worker_p = NULL;

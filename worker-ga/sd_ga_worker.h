@@ -2,9 +2,12 @@
 
     Receives fetch.request messages through the broker, runs each as an
     sd_ga_job (several jobs may run at once), publishes the table.raw parts
-    on the table bus and replies with the job's fetch.reply. The reply to a
-    body that is not a valid fetch.request is an `error` message (code
-    400), and the worker logs it and keeps running.
+    on the table bus and replies with the job's fetch.reply. Also answers
+    availability.request messages (sd_ga_availability). The reply to a body
+    that is neither of these is an `error` message (code 400), and the
+    worker logs it and keeps running. The jobs share one HTTP client with
+    retries, one access token, the response cache (ga.cache) and the quota
+    tracker.
 */
 #ifndef SD_GA_WORKER_H
 #define SD_GA_WORKER_H

@@ -1,14 +1,19 @@
 /*  Tests of sd_ga_job in-process against a fake token endpoint and GA4 API
-    (a libmicrohttpd server in the test): roll-up over properties, paging,
-    one retry after a 401, error parts for bad responses, the limit of
-    requests in flight per property, a passed deadline and a query the
-    worker cannot run. Parts are read from an XPUB socket standing in for
-    the table bus.
+    (a libmicrohttpd server in the test). They cover roll-up over
+    properties, paging, batches of up to 5 reports, one retry after a 401,
+    retries of 503, a permanent 403, a spent quota, error parts for bad
+    responses, the limit of requests in flight per property, the response
+    cache, metadata warnings, a passed deadline and a query the worker
+    cannot run. Parts are read from an XPUB socket standing in for the
+    table bus. sd_cache pruning and sd_retry delays are tested here too.
 */
 #include "ga_test_server.h"
 #include "ga_test_util.h"
+#include "sd_cache.h"
 #include "sd_config.h"
 #include "sd_ga_job.h"
+#include "sd_period.h"
+#include "sd_retry.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -39,6 +44,10 @@ typedef struct {
     int tokens_issued;
     bool reject_first_token;        //  return 401 to requests carrying token 1
     int api_requests;
+    int batch_requests;
+    int largest_batch;
+    int fail_first;                 //  fail the first N API requests with fail_status
+    int fail_status;                //  503, 429 (quota spent) or 403
     int in_flight;                  //  requests of property 3001 being served
     int max_in_flight;
     int delay_ms;                   //  for property 3001
@@ -126,6 +135,12 @@ static char *s_report(int property, json_t *request)
     json_t *response = json_pack("{s:o, s:o, s:o, s:I}", "dimensionHeaders",
                                  s_headers(country, tagged), "metricHeaders", metrics, "rows",
                                  rows, "rowCount", (json_int_t)json_array_size(all));
+    //  Property 1005 reports sampled and thresholded data.
+    if (property == 1005)
+        json_object_set_new(response, "metadata",
+                            json_pack("{s:b, s:[{s:s, s:s}]}", "subjectToThresholding", 1,
+                                      "samplingMetadatas", "samplesReadCount", "100",
+                                      "samplingSpaceSize", "1000"));
     char *text = json_dumps(response, 0);
     json_decref(response);
     json_decref(all);
@@ -163,11 +178,52 @@ static bool s_broken_property(int property, ga_test_reply *reply)
     return true;
 }
 
-static void s_api_route(int property, const char *authorization, const char *body,
+//  Sets an injected failure for request number `number` (from 1). Returns
+//  true when the request fails.
+static bool s_injected_failure(int number, int property, ga_test_reply *reply)
+{
+    if (number > s_api.fail_first)
+        return false;
+    if (s_api.fail_status == 503)
+        s_error_reply(reply, 503, "UNAVAILABLE", "The service is currently unavailable.");
+    else if (s_api.fail_status == 403)
+        s_error_reply(reply, 403, "PERMISSION_DENIED",
+                      "User does not have sufficient permissions for this property.");
+    else {
+        char text[256];
+        snprintf(text, sizeof text, "Exhausted property tokens per day quota for property %d.",
+                 property);
+        s_error_reply(reply, 429, "RESOURCE_EXHAUSTED", text);
+    }
+    return true;
+}
+
+//  Serves {"requests": [...]} with {"reports": [...]}.
+static char *s_batch(int property, json_t *request)
+{
+    json_t *reports = json_array();
+    json_t *requests = json_object_get(request, "requests");
+    for (size_t i = 0; i < json_array_size(requests); i++) {
+        char *text = s_report(property, json_array_get(requests, i));
+        json_array_append_new(reports, json_loads(text, 0, NULL));
+        free(text);
+    }
+    pthread_mutex_lock(&s_api.lock);
+    s_api.batch_requests++;
+    if ((int)json_array_size(requests) > s_api.largest_batch)
+        s_api.largest_batch = (int)json_array_size(requests);
+    pthread_mutex_unlock(&s_api.lock);
+    json_t *response = json_pack("{s:o}", "reports", reports);
+    char *text = json_dumps(response, 0);
+    json_decref(response);
+    return text;
+}
+
+static void s_api_route(int property, bool batch, const char *authorization, const char *body,
                         ga_test_reply *reply)
 {
     pthread_mutex_lock(&s_api.lock);
-    s_api.api_requests++;
+    int number = ++s_api.api_requests;
     bool reject = s_api.reject_first_token && authorization &&
                   strcmp(authorization, "Bearer token-1") == 0;
     bool known = authorization && strncmp(authorization, "Bearer token-", 13) == 0;
@@ -184,8 +240,10 @@ static void s_api_route(int property, const char *authorization, const char *bod
     json_t *request = json_loads(body, 0, NULL);
     if (reject || !known)
         s_error_reply(reply, 401, "UNAUTHENTICATED", "Request had invalid credentials.");
+    else if (s_injected_failure(number, property, reply))
+        ;
     else if (!s_broken_property(property, reply))
-        reply->body = s_report(property, request);
+        reply->body = batch ? s_batch(property, request) : s_report(property, request);
 
     pthread_mutex_lock(&s_api.lock);
     s_api.last_limit = json_integer_value(json_object_get(request, "limit"));
@@ -209,8 +267,11 @@ static void s_route(const char *method, const char *url, const char *authorizati
                                    " \"token_type\": \"Bearer\"}",
                                    token);
     }
-    else if (sscanf(url, "/v1beta/properties/%d:runReport", &property) == 1)
-        s_api_route(property, authorization, body, reply);
+    else if (sscanf(url, "/v1beta/properties/%d:", &property) == 1 && strstr(url, ":runReport"))
+        s_api_route(property, false, authorization, body, reply);
+    else if (sscanf(url, "/v1beta/properties/%d:", &property) == 1 &&
+             strstr(url, ":batchRunReports"))
+        s_api_route(property, true, authorization, body, reply);
     else
         s_error_reply(reply, 404, "NOT_FOUND", "no such path");
 }
@@ -223,6 +284,9 @@ typedef struct {
     ga_test_server *server;
     zloop_t *loop;
     sd_http *http;
+    sd_retry *retry;
+    sd_ga_quota *quota;
+    sd_cache *cache;                //  NULL unless a test opens one
     sd_oauth *oauth;
     sd_config *config;
     zsock_t *publisher;
@@ -238,6 +302,7 @@ static sd_config *s_load_config(s_fixture *fixture)
         " \"page_size\": %d, \"sites\": {\"two.example\": [{\"property\": \"1001\"},"
         " {\"property\": \"1002\"}], \"one.example\": [{\"property\": \"1004\"}],"
         " \"slow.example\": [{\"property\": \"3001\"}],"
+        " \"meta.example\": [{\"property\": \"1005\"}],"
         " \"html.example\": [{\"property\": \"1003\"}, {\"property\": \"2001\"}],"
         " \"truncated.example\": [{\"property\": \"2002\"}],"
         " \"number.example\": [{\"property\": \"2003\"}]}}}",
@@ -262,6 +327,10 @@ static int s_setup(void **state)
     s_api.tokens_issued = 0;
     s_api.reject_first_token = false;
     s_api.api_requests = 0;
+    s_api.batch_requests = 0;
+    s_api.largest_batch = 0;
+    s_api.fail_first = 0;
+    s_api.fail_status = 0;
     s_api.in_flight = s_api.max_in_flight = 0;
     s_api.delay_ms = 0;
     pthread_mutex_unlock(&s_api.lock);
@@ -271,6 +340,10 @@ static int s_setup(void **state)
     fixture->server = ga_test_server_start(s_route, NULL);
     fixture->loop = zloop_new();
     fixture->http = sd_http_new(fixture->loop, NULL);
+    fixture->retry = sd_retry_new(fixture->loop, fixture->http, NULL);
+    fixture->quota = sd_ga_quota_new();
+    assert_non_null(fixture->retry);
+    assert_non_null(fixture->quota);
     fixture->key = ga_test_rsa_key();
     assert_non_null(fixture->server);
     char *token_uri = zsys_sprintf("%s/token", ga_test_server_url(fixture->server));
@@ -299,7 +372,10 @@ static int s_teardown(void **state)
 {
     s_fixture *fixture = *state;
     sd_oauth_destroy(&fixture->oauth);
+    sd_retry_destroy(&fixture->retry);
     sd_http_destroy(&fixture->http);
+    sd_ga_quota_destroy(&fixture->quota);
+    sd_cache_close(&fixture->cache);
     zloop_destroy(&fixture->loop);
     ga_test_server_stop(&fixture->server);
     zsock_destroy(&fixture->subscriber);
@@ -393,8 +469,10 @@ static sd_msg *s_run_job(s_fixture *fixture, sd_msg *request, sd_msg **parts, si
     sd_ga_context context = {
         .config = fixture->config,
         .loop = fixture->loop,
-        .http = fixture->http,
+        .retry = fixture->retry,
         .oauth = fixture->oauth,
+        .cache = fixture->cache,
+        .quota = fixture->quota,
         .bus = {.publisher = fixture->publisher, .shards = 2},
     };
     s_outcome outcome = {0};
@@ -505,10 +583,13 @@ static void test_job_rolls_up_and_pages(void **state)
         s_check_sums(s_part(parts, count, "country", s_labels[p]), properties, 2, true);
     }
 
-    //  summary and site_summary share one request per property. country has
-    //  15 + 9 rows over 4-row pages, so it takes 4 + 3 requests, because the
-    //  limit of 3 does not apply to a site of two properties.
-    assert_int_equal(s_api.api_requests, 2 + 7);
+    //  summary and site_summary share one report per property. With the
+    //  first page of country it goes in one batch per property. country has
+    //  15 + 9 rows over 4-row pages, so it takes 3 + 2 more requests, because
+    //  the limit of 3 does not apply to a site of two properties.
+    assert_int_equal(s_api.batch_requests, 2);
+    assert_int_equal(s_api.largest_batch, 2);
+    assert_int_equal(s_api.api_requests, 2 + 5);
     assert_int_equal(s_api.tokens_issued, 1);
     s_free_parts(parts, count);
     sd_msg_destroy(&reply);
@@ -629,27 +710,259 @@ static void test_job_limits_requests_per_property(void **state)
 {
     s_fixture *fixture = *state;
     s_api.delay_ms = 50;
-    s_query_spec specs[6];
-    char params[6][64];
-    for (size_t i = 0; i < 6; i++) {
-        //  Different params make six requests instead of one.
+    enum { QUERIES = 11 };
+    s_query_spec specs[QUERIES];
+    char params[QUERIES][64];
+    char ids[QUERIES][8];
+    for (size_t i = 0; i < QUERIES; i++) {
+        //  Different params make eleven reports instead of one.
         snprintf(params[i], sizeof params[i], "{\"currencyCode\": \"C%zu\"}", i);
-        specs[i] = (s_query_spec){"q", NULL, false, params[i], 0};
+        snprintf(ids[i], sizeof ids[i], "q%zu", i);
+        specs[i] = (s_query_spec){ids[i], NULL, false, params[i], 0};
     }
-    const char *ids[] = {"q0", "q1", "q2", "q3", "q4", "q5"};
-    for (size_t i = 0; i < 6; i++)
-        specs[i].id = ids[i];
-    sd_msg *parts[24];
+    sd_msg *parts[3 * QUERIES];
     size_t count = 0;
-    sd_msg *reply = s_run_job(fixture, s_request("slow.example", specs, 6, 0), parts, 24, &count);
-    assert_int_equal(count, 18);
+    sd_msg *reply = s_run_job(fixture, s_request("slow.example", specs, QUERIES, 0), parts,
+                              3 * QUERIES, &count);
+    assert_int_equal(count, 3 * QUERIES);
     for (size_t i = 0; i < count; i++)
         assert_null(parts[i]->as.table_raw.error);
-    assert_int_equal(s_api.api_requests, 6);
+
+    //  Eleven reports of one property: two batches of 5 and a runReport,
+    //  at most 2 of them in flight.
+    assert_int_equal(s_api.api_requests, 3);
+    assert_int_equal(s_api.batch_requests, 2);
+    assert_int_equal(s_api.largest_batch, 5);
     assert_true(s_api.max_in_flight >= 1);
     assert_true(s_api.max_in_flight <= S_MAX_IN_FLIGHT);
     s_free_parts(parts, count);
     sd_msg_destroy(&reply);
+}
+
+static void test_job_retries_503(void **state)
+{
+    s_fixture *fixture = *state;
+    s_api.fail_first = 2;
+    s_api.fail_status = 503;
+    const s_query_spec specs[] = {{"summary", NULL, false, NULL, 0}};
+    sd_msg *parts[4];
+    size_t count = 0;
+    sd_msg *reply = s_run_job(fixture, s_request("one.example", specs, 1, 0), parts, 4, &count);
+    assert_int_equal(count, 3);
+    static const int properties[] = {1004};
+    for (size_t p = 0; p < 3; p++)
+        s_check_sums(s_part(parts, count, "summary", s_labels[p]), properties, 1, false);
+    assert_int_equal(s_api.api_requests, 3);
+    s_free_parts(parts, count);
+    sd_msg_destroy(&reply);
+}
+
+static void test_job_403_fails_at_once(void **state)
+{
+    s_fixture *fixture = *state;
+    s_api.fail_first = 1000;
+    s_api.fail_status = 403;
+    const char *texts[] = {"site one.example property 1004", "query summary",
+                           "403 PERMISSION_DENIED: User does not have sufficient permissions"};
+    s_expect_failed_parts(fixture, "one.example", texts, 3);
+    assert_int_equal(s_api.api_requests, 1);
+}
+
+static void test_job_spent_quota_stops_calls(void **state)
+{
+    s_fixture *fixture = *state;
+    s_api.fail_first = 1000;
+    s_api.fail_status = 429;
+    const char *texts[] = {"property 1004", "RESOURCE_EXHAUSTED",
+                           "Exhausted property tokens per day", "no calls to it before"};
+    s_expect_failed_parts(fixture, "one.example", texts, 4);
+    assert_int_equal(s_api.api_requests, 1);
+
+    //  A second job does not call the property at all.
+    s_expect_failed_parts(fixture, "one.example", texts, 4);
+    assert_int_equal(s_api.api_requests, 1);
+}
+
+static void test_job_metadata_becomes_warnings(void **state)
+{
+    s_fixture *fixture = *state;
+    const s_query_spec specs[] = {{"summary", NULL, false, NULL, 0}};
+    sd_msg *parts[4];
+    size_t count = 0;
+    sd_msg *reply = s_run_job(fixture, s_request("meta.example", specs, 1, 0), parts, 4, &count);
+    assert_int_equal(count, 3);
+    for (size_t i = 0; i < count; i++) {
+        const sd_table_raw *raw = &parts[i]->as.table_raw;
+        assert_null(raw->error);
+        assert_int_equal(raw->warnings.count, 2);
+        bool sampled = false;
+        bool thresholded = false;
+        for (size_t w = 0; w < raw->warnings.count; w++) {
+            sampled |= strstr(raw->warnings.items[w], "property 1005: data sampled") != NULL;
+            thresholded |= strstr(raw->warnings.items[w], "property 1005: thresholded") != NULL;
+        }
+        assert_true(sampled);
+        assert_true(thresholded);
+    }
+    s_free_parts(parts, count);
+    sd_msg_destroy(&reply);
+}
+
+//  Runs the two-property job of summary and country and returns the API
+//  requests it made. current_end replaces the end of the current period
+//  when not NULL.
+static int s_run_cached_job(s_fixture *fixture, const char *current_end)
+{
+    const s_query_spec specs[] = {{"summary", NULL, false, NULL, 0},
+                                  {"country", NULL, true, NULL, 0}};
+    sd_msg *request = s_request("two.example", specs, 2, 0);
+    for (size_t q = 0; current_end && q < 2; q++) {
+        sd_period *current = &request->as.fetch_request.queries[q].periods[0];
+        free(current->end);
+        current->end = strdup(current_end);
+    }
+    int before = s_api.api_requests;
+    sd_msg *parts[8];
+    size_t count = 0;
+    sd_msg *reply = s_run_job(fixture, request, parts, 8, &count);
+    assert_int_equal(count, 6);
+    static const int properties[] = {1001, 1002};
+    for (size_t p = 0; p < 3 && !current_end; p++) {
+        s_check_sums(s_part(parts, count, "summary", s_labels[p]), properties, 2, false);
+        s_check_sums(s_part(parts, count, "country", s_labels[p]), properties, 2, true);
+    }
+    for (size_t i = 0; i < count; i++)
+        assert_null(parts[i]->as.table_raw.error);
+    s_free_parts(parts, count);
+    sd_msg_destroy(&reply);
+    return s_api.api_requests - before;
+}
+
+static void test_job_cache_serves_closed_periods(void **state)
+{
+    s_fixture *fixture = *state;
+    char *path = zsys_sprintf("%s/cache.sqlite", fixture->dir);
+    fixture->cache = sd_cache_open(path, 1 << 24);
+    assert_true(sd_cache_usable(fixture->cache));
+
+    //  STATSDASH_NOW is 2026-12-10: November 2026 ended 9 days before.
+    int first = s_run_cached_job(fixture, NULL);
+    assert_true(first > 0);
+    assert_int_equal(s_run_cached_job(fixture, NULL), 0);
+
+    //  The entries outlive the process: a cache opened again serves them.
+    sd_cache_close(&fixture->cache);
+    fixture->cache = sd_cache_open(path, 1 << 24);
+    assert_int_equal(s_run_cached_job(fixture, NULL), 0);
+
+    //  A period that ended 2 days ago is fetched every time.
+    int recent = s_run_cached_job(fixture, "2026-12-08");
+    assert_true(recent > 0);
+    assert_int_equal(s_run_cached_job(fixture, "2026-12-08"), recent);
+    zstr_free(&path);
+}
+
+static void test_job_corrupt_cache_bypassed(void **state)
+{
+    s_fixture *fixture = *state;
+    char *path = zsys_sprintf("%s/corrupt.sqlite", fixture->dir);
+    FILE *file = fopen(path, "w");
+    assert_non_null(file);
+    for (int i = 0; i < 512; i++)
+        fputs("this is not an SQLite database. ", file);
+    fclose(file);
+    fixture->cache = sd_cache_open(path, 1 << 24);
+    assert_non_null(fixture->cache);
+    assert_false(sd_cache_usable(fixture->cache));
+    int first = s_run_cached_job(fixture, NULL);
+    assert_true(first > 0);
+    assert_int_equal(s_run_cached_job(fixture, NULL), first);
+    zstr_free(&path);
+}
+
+static void test_cache_prunes_oldest(void **state)
+{
+    s_fixture *fixture = *state;
+    char *path = zsys_sprintf("%s/small.sqlite", fixture->dir);
+    char value[1000];
+    memset(value, 'x', sizeof value);
+    char keys[5][SD_CACHE_KEY_SIZE];
+
+    //  Each entry takes 64 + 1000 bytes, so 3 fit in 3500 and 2 are pruned.
+    sd_cache *cache = sd_cache_open(path, 3500);
+    assert_true(sd_cache_usable(cache));
+    for (int i = 0; i < 5; i++) {
+        char request[16];
+        snprintf(request, sizeof request, "request %d", i);
+        assert_int_equal(sd_cache_key("test", request, strlen(request), keys[i]), 0);
+        assert_int_equal(sd_cache_put(cache, keys[i], value, sizeof value), 0);
+        zclock_sleep(2);
+    }
+    int64_t bytes = 0;
+    assert_int_equal(sd_cache_count(cache, &bytes), 3);
+    assert_int_equal(bytes, 3 * (64 + 1000));
+    for (int i = 0; i < 5; i++) {
+        char *found = NULL;
+        size_t size = 0;
+        int hit = sd_cache_get(cache, keys[i], &found, &size);
+        assert_int_equal(hit, i >= 2 ? 1 : 0);
+        if (hit) {
+            assert_int_equal(size, sizeof value);
+            assert_memory_equal(found, value, sizeof value);
+        }
+        free(found);
+    }
+
+    //  A value larger than the whole cache is not stored.
+    char big[4000];
+    memset(big, 'y', sizeof big);
+    assert_int_equal(sd_cache_put(cache, keys[0], big, sizeof big), -1);
+    assert_int_equal(sd_cache_count(cache, NULL), 3);
+    sd_cache_close(&cache);
+    assert_null(cache);
+    zstr_free(&path);
+    (void)fixture;
+}
+
+static void test_cache_period_closed(void **state)
+{
+    (void)state;
+    int64_t now_ms = 0;
+    assert_int_equal(sd_time_parse("2026-12-10T00:00:00Z", &now_ms), 0);
+    assert_true(sd_cache_period_closed("2026-11-30", now_ms));
+    assert_true(sd_cache_period_closed("2026-12-05", now_ms));
+    //  2026-12-06 ended at 2026-12-07T00:00, exactly 3 days before.
+    assert_false(sd_cache_period_closed("2026-12-06", now_ms));
+    assert_false(sd_cache_period_closed("2026-12-09", now_ms));
+    assert_false(sd_cache_period_closed("not a date", now_ms));
+}
+
+static void test_retry_delay(void **state)
+{
+    (void)state;
+    sd_retry_policy policy = {.max_tries = 5, .base_ms = 1000, .max_delay_ms = 60000};
+    assert_int_equal(sd_retry_delay_ms(&policy, 2, 0, -1), 1000);
+    assert_int_equal(sd_retry_delay_ms(&policy, 3, 0, -1), 2000);
+    assert_int_equal(sd_retry_delay_ms(&policy, 5, 250, -1), 8250);
+    //  A longer Retry-After replaces the backoff, and the cap still applies.
+    assert_int_equal(sd_retry_delay_ms(&policy, 2, 10, 30000), 30000);
+    assert_int_equal(sd_retry_delay_ms(&policy, 2, 10, 500), 1010);
+    assert_int_equal(sd_retry_delay_ms(&policy, 2, 0, 900000), 60000);
+
+    sd_http_response response = {.status = 429, .body = "", .content_type = "",
+                                 .retry_after = ""};
+    assert_true(sd_retry_transient(&response));
+    response.status = 503;
+    assert_true(sd_retry_transient(&response));
+    response.status = 500;
+    assert_true(sd_retry_transient(&response));
+    response.status = 403;
+    assert_false(sd_retry_transient(&response));
+    response.status = 502;
+    assert_false(sd_retry_transient(&response));
+    response.status = 0;
+    response.error = "Connection refused";
+    assert_true(sd_retry_transient(&response));
 }
 
 int main(void)
@@ -663,6 +976,21 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_job_rejects_other_api, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_job_limits_requests_per_property, s_setup,
                                         s_teardown),
+        cmocka_unit_test_setup_teardown(test_job_retries_503, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_job_403_fails_at_once, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_job_spent_quota_stops_calls, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_job_metadata_becomes_warnings, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_job_cache_serves_closed_periods, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_job_corrupt_cache_bypassed, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_cache_prunes_oldest, s_setup, s_teardown),
+        cmocka_unit_test(test_cache_period_closed),
+        cmocka_unit_test(test_retry_delay),
     };
+    //  Closed periods and fast retries: "now" is 2026-12-10 and the retry
+    //  backoff starts at 10 ms instead of 1 s.
+    setenv("STATSDASH_NOW", "2026-12-10T00:00:00Z", 1);
+    setenv(SD_RETRY_BASE_ENV, "10", 1);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

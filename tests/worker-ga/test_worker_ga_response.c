@@ -121,9 +121,56 @@ static void test_parse_several_ranges(void **state)
     assert_int_equal(page.periods[2], 1);
     assert_int_equal(page.metric_values[4].as.i, 10);
     assert_int_equal(page.warnings.count, 1);
-    assert_non_null(strstr(page.warnings.items[0], "thresholding"));
+    assert_string_equal(page.warnings.items[0], SD_GA_WARNING_THRESHOLDED);
     sd_ga_page_clear(&page);
     zstr_free(&body);
+}
+
+static void test_parse_metadata_warnings(void **state)
+{
+    (void)state;
+    char *body = zsys_sprintf(
+        "{\"dimensionHeaders\": [{\"name\": \"country\"}], %s, \"rowCount\": 0,"
+        " \"metadata\": {\"samplingMetadatas\": [{\"samplesReadCount\": \"10\","
+        " \"samplingSpaceSize\": \"100\"}], \"subjectToThresholding\": true,"
+        " \"dataLossFromOtherRow\": true}}",
+        s_metric_headers);
+    char error[256] = "";
+    sd_ga_page page;
+    assert_int_equal(s_parse(body, &s_country, 1, &page, error, sizeof error), 0);
+    assert_int_equal(page.warnings.count, 3);
+    assert_string_equal(page.warnings.items[0], SD_GA_WARNING_SAMPLED);
+    assert_string_equal(page.warnings.items[1], SD_GA_WARNING_THRESHOLDED);
+    assert_string_equal(page.warnings.items[2], SD_GA_WARNING_OTHER_ROW);
+    sd_ga_page_clear(&page);
+    zstr_free(&body);
+}
+
+static void test_batch_envelope(void **state)
+{
+    (void)state;
+    char error[256] = "";
+    const char *two = "{\"reports\": [{\"rowCount\": 1}, {}], \"kind\": \"x\"}";
+    json_t *reports = sd_ga_batch_parse(two, strlen(two), 2, error, sizeof error);
+    assert_non_null(reports);
+    assert_int_equal(json_array_size(reports), 2);
+    json_decref(reports);
+
+    static const char *const bad[] = {
+        "{\"reports\": [{}]}",
+        "{\"reports\": {}}",
+        "{\"kind\": \"analyticsData#batchRunReports\"}",
+        "{\"reports\": [{}, {}",
+        "<html><body>Bad Gateway</body></html>",
+        "[1, 2]",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        error[0] = '\0';
+        assert_null(sd_ga_batch_parse(bad[i], strlen(bad[i]), 2, error, sizeof error));
+        assert_true(strlen(error) > 0);
+    }
+    assert_null(sd_ga_batch_parse(bad[0], strlen(bad[0]), 2, error, sizeof error));
+    assert_non_null(strstr(error, "expected an array of 2 reports"));
 }
 
 static void test_parse_empty_result(void **state)
@@ -605,6 +652,8 @@ int main(int argc, char **argv)
     const struct CMUnitTest parser[] = {
         cmocka_unit_test(test_parse_one_range),
         cmocka_unit_test(test_parse_several_ranges),
+        cmocka_unit_test(test_parse_metadata_warnings),
+        cmocka_unit_test(test_batch_envelope),
         cmocka_unit_test(test_parse_empty_result),
         cmocka_unit_test(test_parse_time_units),
         cmocka_unit_test(test_parse_rejects_bad_bodies),

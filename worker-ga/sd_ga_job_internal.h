@@ -1,0 +1,112 @@
+/*  sd_ga_job_internal: the state of a fetch job, shared by sd_ga_job.c
+    (calls, pages, cache, finishing) and sd_ga_exchange.c (HTTP requests).
+    Not part of the worker's interface.
+*/
+#ifndef SD_GA_JOB_INTERNAL_H
+#define SD_GA_JOB_INTERNAL_H
+
+#include "sd_cache.h"
+#include "sd_ga_job.h"
+#include "sd_ga_query.h"
+#include "sd_ga_response.h"
+#include "sd_ga_rollup.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define SD_GA_ERROR_MAX 1024
+
+//  GA4 batchRunReports takes at most 5 requests.
+#define SD_GA_BATCH_MAX 5
+
+typedef enum {
+    SD_GA_CALL_QUEUED,              //  its next page waits for an exchange
+    SD_GA_CALL_RUNNING,             //  in an exchange
+    SD_GA_CALL_DONE,
+} sd_ga_call_state;
+
+typedef struct sd_ga_exchange sd_ga_exchange;
+
+//  One report of a query group for one property and one chunk of at most 4
+//  periods, and the pages it takes.
+typedef struct {
+    sd_ga_job *job;
+    size_t group;
+    size_t property;                //  index into the site's properties
+    size_t first_period;
+    size_t period_count;
+    sd_ga_call_state state;
+    bool cacheable;                 //  every period ended more than 3 days ago
+    int64_t offset;                 //  offset of the next page
+    int64_t received;               //  rows received so far
+    char *body;                     //  RunReportRequest of the next page
+    char key[SD_CACHE_KEY_SIZE];    //  cache key of body, "" when not cacheable
+} sd_ga_call;
+
+//  What the calls of one query group produced.
+typedef struct {
+    sd_ga_rollup *rollup;
+    char **errors;                  //  per period of the group's query: first error, or NULL
+    sd_strings warnings;
+} sd_ga_group_result;
+
+struct sd_ga_job {
+    sd_ga_context context;
+    sd_msg *request_msg;
+    const sd_fetch_request *request;
+    const sd_config_site *site;
+    char *job_error;                //  fails every part: unknown site, deadline passed
+    sd_ga_group *groups;
+    size_t group_count;
+    sd_ga_group_result *results;
+    sd_ga_call *calls;
+    size_t call_count;
+    size_t calls_left;
+    size_t *running;                //  per property: exchanges in flight
+    sd_ga_exchange *exchanges;      //  list of exchanges in flight
+    int finish_timer;               //  -1 when none is set
+    int64_t started_ms;
+    size_t cache_hits;
+    size_t http_requests;
+    sd_msg *reply;
+    sd_ga_job_done_fn *done;
+    void *arg;
+};
+
+//  Returns the GA4 property id of a call.
+const char *sd_ga_call_property(const sd_ga_call *call);
+
+//  Returns the query whose request fields a call sends.
+const sd_query *sd_ga_call_query(const sd_ga_call *call);
+
+//  Records error for every period the call covers and marks it done.
+void sd_ga_call_fail(sd_ga_call *call, const char *error);
+
+//  Formats "site S property P: DETAIL" and fails the call with it.
+void sd_ga_call_failf(sd_ga_call *call, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+
+//  Takes one page of the call (a report from the API, borrowed) into the
+//  roll-up, stores text (the report as JSON) in the cache when the call is
+//  cacheable, and queues the next page or ends the call. source names
+//  where the report came from for errors ("runReport response"). Fails the
+//  call on a bad report.
+void sd_ga_call_take_report(sd_ga_call *call, json_t *report, const char *text, size_t size,
+                            const char *source);
+
+//  Starts exchanges for a property's queued calls while it has room.
+void sd_ga_job_pump(sd_ga_job *job, size_t property);
+
+//  Returns the HTTP timeout of a request sent now.
+int64_t sd_ga_job_timeout_ms(const sd_ga_job *job);
+
+//  Starts an exchange for calls[0 .. count-1] (indexes into job->calls, all
+//  of one property, queued): one runReport, or a batchRunReports of 2 to 5.
+//  The exchange counts as running for the property until it ends, and then
+//  pumps the property. On failure the calls are failed.
+void sd_ga_exchange_start(sd_ga_job *job, const size_t *calls, size_t count);
+
+//  Cancels and frees every exchange of the job without callbacks.
+void sd_ga_exchanges_cancel(sd_ga_job *job);
+
+#endif
