@@ -102,19 +102,13 @@ static sd_config *s_load_config(const char *path)
 
 static sd_aggregator *s_create(const sd_config *config, int shard)
 {
-    //  TODO: CURVE keys are not applied to the bus sockets yet, so refuse
-    //  to start rather than send in clear text when the config enables it.
-    if (config->broker.curve_enabled) {
-        sd_error("CURVE is configured but not supported by the aggregator yet: remove "
-                 "broker.curve or run without it");
-        return NULL;
-    }
     sd_aggregator_options options = {
         .bus_subscribe = config->broker.bus_subscribe,
         .bus_publish = config->broker.bus_publish,
         .shards = config->aggregator.shards,
         .shard = shard,
         .max_message_bytes = config->broker.max_message_bytes,
+        .broker = &config->broker,
     };
     return sd_aggregator_new(&options);
 }

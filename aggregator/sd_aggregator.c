@@ -365,28 +365,22 @@ static int s_subscribe(sd_aggregator *self)
     return 0;
 }
 
-static int s_open_sockets(sd_aggregator *self, int64_t max_message_bytes)
+static int s_open_sockets(sd_aggregator *self, const sd_aggregator_options *options)
 {
-    self->subscriber = zsock_new(ZMQ_SUB);
-    self->publisher = zsock_new(ZMQ_PUB);
+    //  Without a broker section the sockets are plain but keep the size limit.
+    sd_config_broker plain = {.max_message_bytes = options->max_message_bytes};
+    const sd_config_broker *broker = options->broker ? options->broker : &plain;
+    char error[700];
+    self->subscriber = sd_bus_socket_new(ZMQ_SUB, self->bus_subscribe, broker, error,
+                                         sizeof error);
+    if (self->subscriber)
+        self->publisher = sd_bus_socket_new(ZMQ_PUB, self->bus_publish, broker, error,
+                                            sizeof error);
     if (!self->subscriber || !self->publisher) {
-        sd_error("cannot create the bus sockets: %s", zmq_strerror(errno));
+        sd_error("cannot open the bus sockets: %s", error);
         return -1;
     }
-    if (sd_mdp_set_max_message_bytes(self->subscriber, max_message_bytes) != 0
-        || s_subscribe(self) != 0)
-        return -1;
-    if (zsock_connect(self->subscriber, "%s", self->bus_subscribe) != 0) {
-        sd_error("cannot connect to the bus: %s endpoint=%s", zmq_strerror(errno),
-                 self->bus_subscribe);
-        return -1;
-    }
-    if (zsock_connect(self->publisher, "%s", self->bus_publish) != 0) {
-        sd_error("cannot connect to the bus: %s endpoint=%s", zmq_strerror(errno),
-                 self->bus_publish);
-        return -1;
-    }
-    return 0;
+    return s_subscribe(self);
 }
 
 //  Checks the options. Returns 0, or -1 with an error logged.
@@ -432,7 +426,7 @@ sd_aggregator *sd_aggregator_new(const sd_aggregator_options *options)
     }
     zhashx_set_destructor(self->tables, s_table_destructor);
     zhashx_set_destructor(self->finished, s_free_destructor);
-    if (s_open_sockets(self, options->max_message_bytes) != 0)
+    if (s_open_sockets(self, options) != 0)
         sd_aggregator_destroy(&self);
     return self;
 }

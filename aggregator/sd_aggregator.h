@@ -17,6 +17,8 @@
 
 #include <stdint.h>
 
+#include "sd_config.h"
+
 typedef struct _sd_aggregator sd_aggregator;
 
 typedef struct {
@@ -26,6 +28,7 @@ typedef struct {
     int shard;                      //  the shard served, or -1 for every shard
     int64_t max_message_bytes;      //  ZMQ_MAXMSGSIZE and decoder limit; 0 for the default
     int64_t finished_ttl_ms;        //  how long published table keys are kept; 0 for 300000
+    const sd_config_broker *broker; //  CURVE keys of the bus sockets, or NULL for plain sockets
 } sd_aggregator_options;
 
 //  Creates the sockets, subscribes and connects them. The options are

@@ -1,18 +1,20 @@
 /*  sd_cell: metric arithmetic with integers kept exact, and cell helpers.  */
 #include "sd_cell.h"
 
+#include "sd_keymap.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 sd_number sd_number_int(int64_t value)
 {
-    return (sd_number){false, value, 0.0};
+    return (sd_number){.is_float = false, .i = value};
 }
 
 sd_number sd_number_float(double value)
 {
-    return (sd_number){true, 0, isfinite(value) ? value : 0.0};
+    return (sd_number){.is_float = true, .f = isfinite(value) ? value : 0.0};
 }
 
 sd_number sd_number_from_cell(const sd_value *cell)
@@ -116,6 +118,42 @@ int sd_cell_compare(const sd_value *a, const sd_value *b)
     }
     default:
         return 0;
+    }
+}
+
+bool sd_cell_equal(const sd_value *a, const sd_value *b)
+{
+    if (a->kind != b->kind)
+        return false;
+    switch (a->kind) {
+    case SD_VALUE_BOOL:
+        return a->as.b == b->as.b;
+    case SD_VALUE_INT:
+        return a->as.i == b->as.i;
+    case SD_VALUE_FLOAT:
+        return memcmp(&a->as.f, &b->as.f, sizeof a->as.f) == 0;
+    case SD_VALUE_STRING:
+        return a->as.s.len == b->as.s.len
+               && (a->as.s.len == 0 || memcmp(a->as.s.ptr, b->as.s.ptr, a->as.s.len) == 0);
+    default:
+        return true;
+    }
+}
+
+uint64_t sd_cell_hash(const sd_value *cell, uint64_t seed)
+{
+    uint64_t kind = (uint64_t)cell->kind;
+    switch (cell->kind) {
+    case SD_VALUE_BOOL:
+        return sd_keymap_hash(&cell->as.b, sizeof cell->as.b, seed + kind);
+    case SD_VALUE_INT:
+        return sd_keymap_hash(&cell->as.i, sizeof cell->as.i, seed + kind);
+    case SD_VALUE_FLOAT:
+        return sd_keymap_hash(&cell->as.f, sizeof cell->as.f, seed + kind);
+    case SD_VALUE_STRING:
+        return sd_keymap_hash(cell->as.s.ptr, cell->as.s.len, seed + kind);
+    default:
+        return sd_keymap_hash(NULL, 0, seed + kind);
     }
 }
 

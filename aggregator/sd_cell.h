@@ -16,8 +16,10 @@
 
 typedef struct {
     bool is_float;
-    int64_t i;                      //  the value when !is_float
-    double f;                       //  the value when is_float
+    union {
+        int64_t i;                  //  the value when !is_float
+        double f;                   //  the value when is_float
+    };
 } sd_number;
 
 sd_number sd_number_int(int64_t value);
@@ -56,6 +58,15 @@ int sd_cell_copy(sd_value *dst, const sd_value *src);
 //  Orders two cells: by kind first (NIL, BOOL, INT, FLOAT, STRING), then
 //  by value, strings by their bytes. Returns <0, 0 or >0.
 int sd_cell_compare(const sd_value *a, const sd_value *b);
+
+//  Returns true when both cells have the same kind and the same bytes
+//  (strings by length and bytes, doubles by their bits), the equality
+//  that merges rows.
+bool sd_cell_equal(const sd_value *a, const sd_value *b);
+
+//  Returns a hash of the cell consistent with sd_cell_equal, mixed with
+//  seed (chain cells by passing the previous hash).
+uint64_t sd_cell_hash(const sd_value *cell, uint64_t seed);
 
 //  Returns the bytes sd_cell_write_key writes for the cell.
 size_t sd_cell_key_size(const sd_value *cell);

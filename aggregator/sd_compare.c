@@ -307,14 +307,62 @@ static int s_compare_members(const void *left, const void *right, void *context)
     return 0;
 }
 
+//  Moves heap[i] down until it is not before either child: the heap keeps
+//  the member that comes last in output order at its root.
+static void s_sift_down(size_t *heap, size_t count, size_t i, s_work *work)
+{
+    for (;;) {
+        size_t largest = i;
+        size_t left = 2 * i + 1;
+        size_t right = left + 1;
+        if (left < count && s_compare_members(&heap[left], &heap[largest], work) > 0)
+            largest = left;
+        if (right < count && s_compare_members(&heap[right], &heap[largest], work) > 0)
+            largest = right;
+        if (largest == i)
+            return;
+        size_t swapped = heap[i];
+        heap[i] = heap[largest];
+        heap[largest] = swapped;
+        i = largest;
+    }
+}
+
+//  Puts in order[0..selected) the `selected` members that come first in
+//  output order, unsorted, using a heap of that size: O(n log selected).
+static void s_select_first(s_work *work, size_t selected)
+{
+    size_t *heap = work->order;
+    for (size_t m = 0; m < selected; m++)
+        heap[m] = m;
+    for (size_t i = selected / 2; i-- > 0;)
+        s_sift_down(heap, selected, i, work);
+    for (size_t m = selected; m < work->member_count; m++) {
+        if (s_compare_members(&m, &heap[0], work) < 0) {
+            heap[0] = m;
+            s_sift_down(heap, selected, 0, work);
+        }
+    }
+}
+
+//  Fills work->order with the members in output order, up to the limit:
+//  with a limit, the first members are selected before sorting, so a top
+//  20 of a million rows sorts only 20.
 static int s_sort_members(s_work *work)
 {
     work->order = calloc(work->member_count + 1, sizeof *work->order);
     if (!work->order)
         return -1;
-    for (size_t m = 0; m < work->member_count; m++)
-        work->order[m] = m;
-    qsort_r(work->order, work->member_count, sizeof *work->order, s_compare_members, work);
+    size_t selected = work->member_count;
+    if (work->spec->limit > 0 && (uint64_t)work->spec->limit < selected) {
+        selected = (size_t)work->spec->limit;
+        s_select_first(work, selected);
+    }
+    else {
+        for (size_t m = 0; m < selected; m++)
+            work->order[m] = m;
+    }
+    qsort_r(work->order, selected, sizeof *work->order, s_compare_members, work);
     return 0;
 }
 

@@ -21,15 +21,30 @@ struct _sd_keymap {
     size_t count;
 };
 
-static uint64_t s_hash(const void *key, size_t size)
+uint64_t sd_keymap_hash(const void *key, size_t size, uint64_t seed)
 {
     const unsigned char *bytes = key;
-    uint64_t hash = 14695981039346656037ull;
-    for (size_t i = 0; i < size; i++) {
-        hash ^= bytes[i];
-        hash *= 1099511628211ull;
+    uint64_t hash = seed ^ (size * 0x9e3779b97f4a7c15ull);
+    while (size >= 8) {
+        uint64_t word;
+        memcpy(&word, bytes, 8);
+        hash = (hash ^ word) * 0xff51afd7ed558ccdull;
+        hash ^= hash >> 29;
+        bytes += 8;
+        size -= 8;
     }
-    return hash;
+    uint64_t tail = 0;
+    if (size > 0)
+        memcpy(&tail, bytes, size);
+    hash = (hash ^ tail) * 0xc4ceb9fe1a85ec53ull;
+    hash ^= hash >> 32;
+    hash *= 0xd6e8feb86659fd93ull;
+    return hash ^ (hash >> 32);
+}
+
+static uint64_t s_hash(const void *key, size_t size)
+{
+    return sd_keymap_hash(key, size, 0);
 }
 
 //  Returns the slot holding the key, or the empty slot where it belongs.

@@ -1,16 +1,27 @@
 /*  sd_normalize: the merge state of one table and its normalized message.
 
-    Each distinct key gets one sd_merged_row, found through an sd_keymap on
-    the key's serialized cells, with the summed metrics of every period.
-    sd_compare turns the merged rows into the comparison columns; this file
-    adds the ids, periods, missing parts and warnings around them.
+    Each raw row first goes through the row rules (sd_rules), which may
+    rewrite its key cells or drop it. Each distinct key then gets one
+    sd_merged_row with the summed metrics of every period. The row is found
+    through an sd_rowset on the hash of its key cells and compared with
+    sd_cell_equal, byte for byte, so keys that differ only in case or
+    Unicode normalization stay apart. The key cells, their strings and the sums of the merged
+    rows come from one arena, so a table costs a few large allocations
+    rather than several per row. sd_compare turns the
+    merged rows into the comparison columns, after sd_matrix when the spec
+    pivots them; this file adds the ids, periods, missing parts and
+    warnings around them.
 */
 #include "sd_normalize.h"
 
+#include "sd_arena.h"
 #include "sd_keymap.h"
 #include "sd_log.h"
 #include "sd_cell.h"
 #include "sd_compare.h"
+#include "sd_matrix.h"
+#include "sd_rowset.h"
+#include "sd_rules.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -34,19 +45,22 @@ struct _sd_normalize {
     sd_table_spec spec;
     sd_period periods[SD_COMPARE_PERIOD_COUNT];     //  dates of the first part of each label; label NULL until then
     char **key_units;                       //  unit of each key column, from the first part with rows
-    sd_merged_row *rows;
+    void **blocks;                          //  the arena block of each merged row, in creation order
     size_t row_count;
     size_t row_capacity;
-    sd_keymap *row_map;                     //  serialized key -> index into rows
+    sd_rowset *row_set;                     //  hash of the key cells -> index into rows
+    sd_arena *arena;                        //  key cells, key strings and sums of the rows
     s_part *parts;
     size_t part_count;
     size_t part_capacity;
     sd_keymap *part_map;                    //  part_id -> index into parts
     sd_strings warnings;                    //  part warnings in arrival order, repeats included
+    sd_rules *rules;                        //  compiled from spec
+    sd_strings rule_warnings;               //  rules of the spec that were left out
+    sd_value *key_view;                     //  scratch: the key cells of one row, after the row rules
     int *key_columns;                       //  scratch: column of each key in the part, SD_SITE_COLUMN for "site"
     int *sum_columns;                       //  scratch: column of each sum metric in the part
-    uint8_t *key_buffer;                    //  scratch: the serialized key of one row
-    size_t key_buffer_size;
+    int attribute;                          //  top_title's key, left out of the merge key, or -1
 };
 
 #define SD_SITE_COLUMN (-2)
@@ -81,7 +95,8 @@ sd_normalize *sd_normalize_new(const sd_table_raw *first)
     self->table_id = s_strdup_or_empty(first->table_id);
     self->expected_parts = first->expected_parts;
     self->deadline_ms = first->deadline_ms;
-    self->row_map = sd_keymap_new();
+    self->row_set = sd_rowset_new();
+    self->arena = sd_arena_new();
     self->part_map = sd_keymap_new();
 
     size_t key_count = first->spec.keys.count;
@@ -89,19 +104,21 @@ sd_normalize *sd_normalize_new(const sd_table_raw *first)
     self->key_units = calloc(key_count + 1, sizeof *self->key_units);
     self->key_columns = calloc(key_count + 1, sizeof *self->key_columns);
     self->sum_columns = calloc(sum_count + 1, sizeof *self->sum_columns);
-    if (!self->request_id || !self->reporter_id || !self->table_id || !self->row_map
+    self->key_view = calloc(key_count + 1, sizeof *self->key_view);
+    if (!self->request_id || !self->reporter_id || !self->table_id || !self->row_set
+        || !self->arena
         || !self->part_map || !self->key_units || !self->key_columns || !self->sum_columns
-        || sd_table_spec_copy(&self->spec, &first->spec) != 0)
+        || !self->key_view || sd_table_spec_copy(&self->spec, &first->spec) != 0) {
         sd_normalize_destroy(&self);
+        return NULL;
+    }
+    self->rules = sd_rules_new(&self->spec, self->table_id, &self->rule_warnings);
+    if (!self->rules) {
+        sd_normalize_destroy(&self);
+        return NULL;
+    }
+    self->attribute = sd_rules_attribute_key(self->rules);
     return self;
-}
-
-static void s_row_clear(sd_merged_row *row, size_t key_count)
-{
-    for (size_t k = 0; row->keys && k < key_count; k++)
-        sd_value_clear(&row->keys[k]);
-    free(row->keys);
-    free(row->sums);
 }
 
 static void s_part_clear(s_part *part)
@@ -117,8 +134,6 @@ void sd_normalize_destroy(sd_normalize **self_p)
     if (!self_p || !*self_p)
         return;
     sd_normalize *self = *self_p;
-    for (size_t i = 0; i < self->row_count; i++)
-        s_row_clear(&self->rows[i], self->spec.keys.count);
     for (size_t i = 0; i < self->part_count; i++)
         s_part_clear(&self->parts[i]);
     for (size_t p = 0; p < SD_COMPARE_PERIOD_COUNT; p++) {
@@ -129,15 +144,18 @@ void sd_normalize_destroy(sd_normalize **self_p)
     for (size_t k = 0; self->key_units && k < self->spec.keys.count; k++)
         free(self->key_units[k]);
     free(self->key_units);
-    free(self->rows);
+    free(self->blocks);
     free(self->parts);
-    sd_keymap_destroy(&self->row_map);
+    sd_rowset_destroy(&self->row_set);
     sd_keymap_destroy(&self->part_map);
     sd_strings_clear(&self->warnings);
+    sd_rules_destroy(&self->rules);
+    sd_arena_destroy(&self->arena);
+    sd_strings_clear(&self->rule_warnings);
+    free(self->key_view);
     sd_table_spec_clear(&self->spec);
     free(self->key_columns);
     free(self->sum_columns);
-    free(self->key_buffer);
     free(self->request_id);
     free(self->reporter_id);
     free(self->table_id);
@@ -222,88 +240,194 @@ static int s_remember_key_units(sd_normalize *self, const sd_table_data *data)
 //  ---------------------------------------------------------------------
 //  Merging rows
 
-static const sd_value *s_key_cell(const sd_normalize *self, const sd_table_raw *part, size_t row,
-                                  size_t k, sd_value *site)
+//  Points the key view at the key cells of one raw row (borrowed), then
+//  applies the row rules. Returns 1 to merge the row, 0 to drop it, -1
+//  when out of memory.
+static int s_view_keys(sd_normalize *self, const sd_table_raw *part, size_t row,
+                       const sd_value *site)
 {
-    if (self->key_columns[k] == SD_SITE_COLUMN) {
-        site->kind = SD_VALUE_STRING;
-        site->as.s.ptr = part->site ? part->site : "";
-        site->as.s.len = strlen(site->as.s.ptr);
-        return site;
-    }
     const sd_table_data *data = &part->data;
-    return &data->cells[row * data->column_count + (size_t)self->key_columns[k]];
-}
-
-//  Writes the key of one row into key_buffer as, per key, a kind byte then
-//  its bytes (strings prefixed by their length). Returns the size or -1.
-static ssize_t s_serialize_key(sd_normalize *self, const sd_table_raw *part, size_t row)
-{
-    size_t needed = 0;
-    sd_value site;
-    for (size_t k = 0; k < self->spec.keys.count; k++)
-        needed += sd_cell_key_size(s_key_cell(self, part, row, k, &site));
-    if (needed > self->key_buffer_size) {
-        uint8_t *grown = realloc(self->key_buffer, needed);
-        if (!grown)
-            return -1;
-        self->key_buffer = grown;
-        self->key_buffer_size = needed;
+    const sd_value *cells = &data->cells[row * data->column_count];
+    for (size_t k = 0; k < self->spec.keys.count; k++) {
+        int column = self->key_columns[k];
+        self->key_view[k] = column == SD_SITE_COLUMN ? *site : cells[column];
     }
-
-    size_t used = 0;
-    for (size_t k = 0; k < self->spec.keys.count; k++)
-        used += sd_cell_write_key(s_key_cell(self, part, row, k, &site), self->key_buffer + used);
-    return (ssize_t)used;
+    return sd_rules_apply_row(self->rules, self->key_view);
 }
 
-//  Appends a row for a new key, copying the key cells. Returns its index
-//  or SD_KEYMAP_ABSENT when out of memory.
-static size_t s_add_row(sd_normalize *self, const sd_table_raw *part, size_t row, size_t key_size)
+//  Returns the hash of the key view, the top_title attribute left out.
+static uint64_t s_hash_view(const sd_normalize *self)
+{
+    uint64_t hash = 0;
+    for (size_t k = 0; k < self->spec.keys.count; k++) {
+        if ((int)k != self->attribute)
+            hash = sd_cell_hash(&self->key_view[k], hash);
+    }
+    return hash;
+}
+
+//  The arena block of one merged row: the row, its index, then its key
+//  cells, its sums and the bytes of its key strings. Comparing a key with
+//  the row and adding to its sums then read one place in memory.
+typedef struct {
+    sd_merged_row row;              //  keys and sums point into the block
+    size_t index;
+    sd_value keys[];
+} s_row_block;
+
+//  Returns true when the row of block `item` has the key of the key view.
+static bool s_row_equal(const void *context, const void *item)
+{
+    const sd_normalize *self = context;
+    const sd_value *keys = ((const s_row_block *)item)->keys;
+    for (size_t k = 0; k < self->spec.keys.count; k++) {
+        if ((int)k != self->attribute && !sd_cell_equal(&self->key_view[k], &keys[k]))
+            return false;
+    }
+    return true;
+}
+
+//  Returns a new block for the key view, with zeroed sums (integer 0), or
+//  NULL when out of memory.
+static s_row_block *s_new_block(sd_normalize *self)
 {
     size_t key_count = self->spec.keys.count;
-    if (s_reserve((void **)&self->rows, &self->row_capacity, self->row_count, sizeof(sd_merged_row)) != 0)
-        return SD_KEYMAP_ABSENT;
-    sd_merged_row *added = &self->rows[self->row_count];
-    memset(added, 0, sizeof *added);
-    added->keys = calloc(key_count + 1, sizeof(sd_value));
-    added->sums = calloc(SD_COMPARE_PERIOD_COUNT * self->spec.sum.count + 1, sizeof(sd_number));
-    int rc = added->keys && added->sums ? 0 : -1;
-
-    sd_value site;
-    for (size_t k = 0; rc == 0 && k < key_count; k++)
-        rc = sd_cell_copy(&added->keys[k], s_key_cell(self, part, row, k, &site));
-    if (rc == 0)
-        rc = sd_keymap_put(self->row_map, self->key_buffer, key_size, self->row_count);
-    if (rc != 0) {
-        s_row_clear(added, key_count);
-        return SD_KEYMAP_ABSENT;
+    size_t sum_count = SD_COMPARE_PERIOD_COUNT * self->spec.sum.count;
+    size_t text = 0;
+    for (size_t k = 0; k < key_count; k++) {
+        if (self->key_view[k].kind == SD_VALUE_STRING)
+            text += self->key_view[k].as.s.len + 1;
     }
-    return self->row_count++;
+    size_t size = sizeof(s_row_block) + key_count * sizeof(sd_value) + sum_count * sizeof(sd_number)
+                  + text;
+    s_row_block *block = sd_arena_alloc(self->arena, size);
+    if (!block)
+        return NULL;
+    memset(&block->row, 0, sizeof block->row);
+    block->row.keys = block->keys;
+
+    sd_number *sums = (sd_number *)(block->keys + key_count);
+    memset(sums, 0, sum_count * sizeof *sums);
+    block->row.sums = sums;
+    char *next = (char *)(sums + sum_count);
+    for (size_t k = 0; k < key_count; k++) {
+        const sd_value *cell = &self->key_view[k];
+        block->keys[k] = *cell;
+        if (cell->kind != SD_VALUE_STRING)
+            continue;
+        if (cell->as.s.len > 0)
+            memcpy(next, cell->as.s.ptr, cell->as.s.len);
+        next[cell->as.s.len] = '\0';
+        block->keys[k].as.s.ptr = next;
+        next += cell->as.s.len + 1;
+    }
+    return block;
 }
 
-//  Adds every row of a checked part to the sums of its period.
+//  Appends a row for a new key, copying the key view into the arena.
+//  Returns its block, or NULL when out of memory.
+static s_row_block *s_add_row(sd_normalize *self, uint64_t hash)
+{
+    if (s_reserve((void **)&self->blocks, &self->row_capacity, self->row_count, sizeof(void *)) != 0)
+        return NULL;
+    s_row_block *block = s_new_block(self);
+    if (!block || sd_rowset_insert(self->row_set, hash, block) != 0)
+        return NULL;
+    block->index = self->row_count;
+    self->blocks[self->row_count++] = block;
+    return block;
+}
+
+//  Returns a new array of the merged rows (shallow copies pointing into
+//  the arena), or NULL when out of memory.
+static sd_merged_row *s_collect_rows(const sd_normalize *self)
+{
+    sd_merged_row *rows = malloc((self->row_count + 1) * sizeof *rows);
+    for (size_t r = 0; rows && r < self->row_count; r++)
+        rows[r] = ((const s_row_block *)self->blocks[r])->row;
+    return rows;
+}
+
+//  Rows looked ahead in s_merge_rows: the hash of row r + SD_LOOKAHEAD is
+//  computed, and its slots prefetched, while row r is merged. A large
+//  table's slots are far apart in memory, so each lookup would otherwise
+//  wait for a cache miss.
+#define SD_LOOKAHEAD 8
+
+typedef struct {
+    int keep;                       //  from s_view_keys
+    uint64_t hash;                  //  of the key view, when kept
+} s_lookahead;
+
+//  Applies the rules to row r, hashes its key and prefetches the slots
+//  merging it will read.
+static s_lookahead s_look_ahead(sd_normalize *self, const sd_table_raw *part, size_t r,
+                                const sd_value *site, int attribute)
+{
+    s_lookahead ahead = {s_view_keys(self, part, r, site), 0};
+    if (ahead.keep <= 0)
+        return ahead;
+    ahead.hash = s_hash_view(self);
+    sd_rowset_prefetch(self->row_set, ahead.hash);
+    if (attribute >= 0)
+        sd_rules_prefetch_title(self->rules, ahead.hash, &self->key_view[attribute]);
+    return ahead;
+}
+
+//  Merges raw row r, whose key view is current, into the row whose key
+//  hashes to hash. Returns 0 or -1.
+static int s_merge_row(sd_normalize *self, const sd_table_raw *part, size_t r, uint64_t hash,
+                       int period, int attribute)
+{
+    s_row_block *block = sd_rowset_find(self->row_set, hash, s_row_equal, self);
+    if (!block)
+        block = s_add_row(self, hash);
+    if (!block)
+        return -1;
+
+    const sd_table_data *data = &part->data;
+    const sd_value *cells = &data->cells[r * data->column_count];
+    size_t sum_count = self->spec.sum.count;
+    sd_merged_row *merged = &block->row;
+    merged->present[period] = true;
+    for (size_t j = 0; j < sum_count; j++) {
+        sd_number *sum = &merged->sums[(size_t)period * sum_count + j];
+        *sum = sd_number_add(*sum, sd_number_from_cell(&cells[self->sum_columns[j]]));
+    }
+    if (attribute < 0)
+        return 0;
+    size_t metric = sd_rules_attribute_metric(self->rules);
+    sd_number value = sd_number_from_cell(&cells[self->sum_columns[metric]]);
+    return sd_rules_observe_title(self->rules, block->index, hash, &self->key_view[attribute],
+                                  value, &merged->keys[attribute]);
+}
+
+//  Adds every row of a checked part that the rules keep to the sums of
+//  its period. The rules run twice on each row, once when it is looked
+//  ahead and once when it is merged, because the key view has room for
+//  one row only.
 static int s_merge_rows(sd_normalize *self, const sd_table_raw *part, int period)
 {
-    const sd_table_data *data = &part->data;
-    size_t sum_count = self->spec.sum.count;
-    for (size_t r = 0; r < data->row_count; r++) {
-        ssize_t key_size = s_serialize_key(self, part, r);
-        if (key_size < 0)
-            return -1;
-        size_t index = sd_keymap_get(self->row_map, self->key_buffer, (size_t)key_size);
-        if (index == SD_KEYMAP_ABSENT)
-            index = s_add_row(self, part, r, (size_t)key_size);
-        if (index == SD_KEYMAP_ABSENT)
-            return -1;
+    size_t row_count = part->data.row_count;
+    int attribute = period == SD_COMPARE_CURRENT ? self->attribute : -1;
+    sd_value site = {.kind = SD_VALUE_STRING};
+    site.as.s.ptr = part->site ? part->site : "";
+    site.as.s.len = strlen(site.as.s.ptr);
 
-        sd_merged_row *merged = &self->rows[index];
-        merged->present[period] = true;
-        for (size_t j = 0; j < sum_count; j++) {
-            const sd_value *cell = &data->cells[r * data->column_count + (size_t)self->sum_columns[j]];
-            sd_number *sum = &merged->sums[(size_t)period * sum_count + j];
-            *sum = sd_number_add(*sum, sd_number_from_cell(cell));
-        }
+    s_lookahead ring[SD_LOOKAHEAD];
+    for (size_t r = 0; r < row_count && r < SD_LOOKAHEAD; r++)
+        ring[r] = s_look_ahead(self, part, r, &site, attribute);
+    for (size_t r = 0; r < row_count; r++) {
+        s_lookahead current = ring[r % SD_LOOKAHEAD];
+        if (r + SD_LOOKAHEAD < row_count)
+            ring[r % SD_LOOKAHEAD] = s_look_ahead(self, part, r + SD_LOOKAHEAD, &site, attribute);
+        if (current.keep < 0)
+            return -1;
+        if (current.keep == 0)
+            continue;
+        if (s_view_keys(self, part, r, &site) < 0
+            || s_merge_row(self, part, r, current.hash, period, attribute) != 0)
+            return -1;
     }
     return 0;
 }
@@ -407,40 +531,6 @@ sd_normalize_result sd_normalize_add(sd_normalize *self, const sd_table_raw *par
     if (merged == 1 && reason && reason_size > 0)
         snprintf(reason, reason_size, "%s", why);
     return merged == 1 ? SD_NORMALIZE_REJECTED : SD_NORMALIZE_ADDED;
-}
-
-//  ---------------------------------------------------------------------
-//  Rules
-
-//  A rule rewrites the merged rows before the derived metrics are
-//  computed. Returns 0, or -1 when out of memory.
-typedef int(s_rule_fn)(sd_normalize *self, const sd_rule *rule);
-
-//  TODO: no rule is implemented yet (rest_of_world, the article and source
-//  blacklists); every rule a spec names is logged at debug and skipped.
-static const struct {
-    const char *name;
-    s_rule_fn *apply;
-} s_rules[] = {
-    {NULL, NULL},
-};
-
-static int s_apply_rules(sd_normalize *self)
-{
-    for (size_t i = 0; i < self->spec.rule_count; i++) {
-        const sd_rule *rule = &self->spec.rules[i];
-        size_t r = 0;
-        while (s_rules[r].name && strcmp(s_rules[r].name, rule->name) != 0)
-            r++;
-        if (!s_rules[r].name) {
-            sd_debug("unknown rule ignored: rule=%s request=%s table=%s", rule->name,
-                     self->request_id, self->table_id);
-            continue;
-        }
-        if (s_rules[r].apply(self, rule) != 0)
-            return -1;
-    }
-    return 0;
 }
 
 //  ---------------------------------------------------------------------
@@ -584,14 +674,17 @@ static int s_list_missing(const sd_normalize *self, sd_table_normalized *table)
     return rc;
 }
 
-//  Collects the part warnings, one "no rows" line per empty part, and a
-//  count of the parts whose sites are unknown; sorted, without repeats.
+//  Collects the part warnings, the rules left out, one "no rows" line per
+//  empty part, and a count of the parts whose sites are unknown. The lines
+//  are sorted, without repeats.
 static int s_list_warnings(const sd_normalize *self, sd_table_normalized *table)
 {
     sd_strings lines = {0};
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < self->warnings.count; i++)
         rc = sd_strings_push(&lines, self->warnings.items[i]);
+    for (size_t i = 0; rc == 0 && i < self->rule_warnings.count; i++)
+        rc = sd_strings_push(&lines, self->rule_warnings.items[i]);
     for (size_t i = 0; rc == 0 && i < self->part_count; i++) {
         const s_part *part = &self->parts[i];
         char line[512];
@@ -649,18 +742,39 @@ static int s_copy_header(const sd_normalize *self, sd_table_normalized *table)
     return 0;
 }
 
+//  Fills the rows and totals of the table from the merged rows, through
+//  the share_matrix pivot when the spec has one.
+static int s_build_data(sd_normalize *self, sd_merged_row *rows, sd_table_normalized *table)
+{
+    size_t column_key;
+    size_t metric;
+    if (!sd_rules_matrix(self->rules, &column_key, &metric))
+        return sd_compare_build(&self->spec, self->key_units, rows, self->row_count,
+                                self->table_id, &table->data, &table->totals);
+
+    sd_matrix matrix = {0};
+    int rc = sd_matrix_build(&self->spec, self->key_units, rows, self->row_count, column_key,
+                             metric, &matrix);
+    if (rc == 0)
+        rc = sd_compare_build(&matrix.spec, matrix.key_units, matrix.rows, matrix.row_count,
+                              self->table_id, &table->data, &table->totals);
+    sd_matrix_clear(&matrix);
+    return rc;
+}
+
 sd_msg *sd_normalize_finish(sd_normalize *self)
 {
     sd_msg *msg = sd_msg_new(SD_MSG_TABLE_NORMALIZED);
     if (!msg)
         return NULL;
     sd_table_normalized *table = &msg->as.table_normalized;
-    int rc = s_apply_rules(self);
+    sd_merged_row *rows = s_collect_rows(self);
+    int rc = rows ? sd_rules_resolve_titles(self->rules, rows, self->row_count) : -1;
     if (rc == 0)
         rc = s_copy_header(self, table);
     if (rc == 0)
-        rc = sd_compare_build(&self->spec, self->key_units, self->rows, self->row_count,
-                              self->table_id, &table->data, &table->totals);
+        rc = s_build_data(self, rows, table);
+    free(rows);
     if (rc == 0)
         rc = s_list_missing(self, table);
     if (rc == 0)

@@ -13,6 +13,12 @@
     Rows are the keys present in the current period. Totals and "share"
     column totals are computed over those rows before the limit, and ratios
     in the totals come from the summed totals, not from averaging rows.
+
+    The spec's rules (sd_rules.h) are compiled by sd_normalize_new. Most of
+    them rewrite or drop raw rows before they are merged; top_title and
+    share_matrix act when the table is finished. A rule that is unknown or
+    has invalid arguments is not applied, and the table carries a warning
+    naming it.
 */
 #ifndef SD_NORMALIZE_H
 #define SD_NORMALIZE_H

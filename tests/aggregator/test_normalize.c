@@ -10,8 +10,10 @@
 
 #include "test_parts.h"
 
+#include <inttypes.h>
 #include <math.h>
 #include <setjmp.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -707,11 +709,13 @@ static void test_unknown_rule_ignored(void **state)
 {
     (void)state;
     test_spec description = s_summary_spec;
-    description.rule = "no_such_rule";
+    description.rules[0] = (test_rule){"no_such_rule", {"x", NULL}};
     sd_msg *msg = s_normalize(&description, s_ga_columns, s_ga_parts, GA_PART_COUNT, NULL, 0);
     const sd_table_normalized *table = &msg->as.table_normalized;
     assert_int_equal(table->data.row_count, 1);
     s_expect_cells(&table->data, test_row(&table->data, 0), s_ga_totals);
+    assert_int_equal(table->warnings.count, 1);
+    assert_non_null(strstr(table->warnings.items[0], "unknown rule \"no_such_rule\" ignored"));
     sd_msg_destroy(&msg);
 }
 
@@ -738,6 +742,271 @@ static void test_ties_broken_by_keys(void **state)
     for (size_t r = 0; r < 4; r++)
         test_expect_string(data, test_row(data, r), "page", expected[r]);
     sd_msg_destroy(&msg);
+
+    //  A limit keeps the first rows of the same order.
+    for (int64_t limit = 1; limit <= 3; limit++) {
+        test_spec limited = description;
+        limited.limit = limit;
+        msg = s_normalize(&limited, columns, parts, 1, NULL, 0);
+        data = &msg->as.table_normalized.data;
+        assert_int_equal(data->row_count, (size_t)limit);
+        for (size_t r = 0; r < (size_t)limit; r++)
+            test_expect_string(data, test_row(data, r), "page", expected[r]);
+        sd_msg_destroy(&msg);
+    }
+}
+
+//  A daily report on 29 February 2024 compares with 28 February 2023:
+//  the parts carry those dates, and they merge like any others.
+static void test_leap_day_yearly(void **state)
+{
+    (void)state;
+    static const test_part parts[] = {
+        {"a", "current", NULL, NULL, 1, {{I(1000), I(400), I(500), I(60000)}}},
+        {"a", "yearly", NULL, NULL, 1, {{I(500), I(200), I(250), I(15000)}}},
+        {"b", "yearly", NULL, NULL, 1, {{I(1500), I(700), I(750), I(60000)}}},
+        {"b", "current", NULL, NULL, 1, {{I(2000), I(900), I(1000), I(90000)}}},
+    };
+    test_spec description = s_site_summary_spec;
+    description.previous = false;
+    sd_table_spec spec;
+    test_spec_build(&description, &spec);
+    sd_normalize *normalize = NULL;
+    for (size_t i = 0; i < 4; i++) {
+        sd_msg *raw = test_part_build(&spec, s_ga_columns, &parts[i], "r1", "t1", 4, 0);
+        sd_period *period = &raw->as.table_raw.period;
+        const char *date = strcmp(period->label, "current") == 0 ? "2024-02-29" : "2023-02-28";
+        free(period->start);
+        free(period->end);
+        period->start = strdup(date);
+        period->end = strdup(date);
+        assert_non_null(period->start);
+        assert_non_null(period->end);
+        if (!normalize)
+            normalize = sd_normalize_new(&raw->as.table_raw);
+        assert_non_null(normalize);
+        assert_int_equal(sd_normalize_add(normalize, &raw->as.table_raw, NULL, 0),
+                         SD_NORMALIZE_ADDED);
+        sd_msg_destroy(&raw);
+    }
+    sd_msg *msg = sd_normalize_finish(normalize);
+    assert_non_null(msg);
+    const sd_table_normalized *table = &msg->as.table_normalized;
+    assert_int_equal(table->period_count, 2);
+    assert_string_equal(table->periods[0].label, "current");
+    assert_string_equal(table->periods[0].start, "2024-02-29");
+    assert_string_equal(table->periods[0].end, "2024-02-29");
+    assert_string_equal(table->periods[1].label, "yearly");
+    assert_string_equal(table->periods[1].start, "2023-02-28");
+    assert_string_equal(table->periods[1].end, "2023-02-28");
+
+    assert_int_equal(table->data.row_count, 2);
+    const sd_value *b = test_row(&table->data, 0);
+    test_expect_string(&table->data, b, "site", "b");
+    test_expect_int(&table->data, b, "yearly_figure_pageviews", 1500);
+    test_expect_int(&table->data, b, "yearly_change_pageviews", 500);
+    test_expect_bool(&table->data, b, "yearly_new", false);
+    const sd_value *a = test_row(&table->data, 1);
+    test_expect_string(&table->data, a, "site", "a");
+    test_expect_int(&table->data, a, "yearly_figure_pageviews", 500);
+    test_expect_float(&table->data, a, "yearly_percentage_pageviews", 100.0);
+    test_expect_int(&table->data, table->totals, "yearly_figure_users", 900);
+    assert_int_equal(sd_table_data_column(&table->data, "previous_new"), -1);
+    s_expect_no_missing(table);
+    sd_msg_destroy(&msg);
+    sd_normalize_destroy(&normalize);
+    sd_table_spec_clear(&spec);
+}
+
+static const test_spec s_article_spec = {
+    .keys = {"site", "pagePath", NULL},
+    .sum = {"screenPageViews", NULL},
+    .derived = {{"pageviews", "scale", "screenPageViews", "", 1.0, "count"}},
+    .sort_column = "pageviews",
+    .descending = true,
+    .previous = true,
+    .yearly = true,
+};
+static const test_columns s_article_columns = {"pagePath", "screenPageViews", NULL};
+
+//  Site b sends every period with no rows: it adds no row and is not
+//  missing, but each empty part gets a warning.
+static void test_site_with_no_rows(void **state)
+{
+    (void)state;
+    static const test_part parts[] = {
+        {"a", "current", NULL, NULL, 2, {{S("/x"), I(7)}, {S("/y"), I(3)}}},
+        {"a", "previous", NULL, NULL, 1, {{S("/x"), I(5)}}},
+        {"a", "yearly", NULL, NULL, 1, {{S("/y"), I(1)}}},
+        {"b", "current", NULL, NULL, 0, {{S("")}}},
+        {"b", "previous", NULL, NULL, 0, {{S("")}}},
+        {"b", "yearly", NULL, NULL, 0, {{S("")}}},
+    };
+    sd_msg *msg = s_normalize(&s_article_spec, s_article_columns, parts, 6, NULL, 0);
+    const sd_table_normalized *table = &msg->as.table_normalized;
+    assert_int_equal(table->data.row_count, 2);
+    test_expect_string(&table->data, test_row(&table->data, 0), "pagePath", "/x");
+    test_expect_string(&table->data, test_row(&table->data, 0), "site", "a");
+    test_expect_string(&table->data, test_row(&table->data, 1), "pagePath", "/y");
+    test_expect_int(&table->data, table->totals, "pageviews", 10);
+    s_expect_no_missing(table);
+    assert_int_equal(table->warnings.count, 3);
+    assert_string_equal(table->warnings.items[0], "no rows for site b in period current");
+    assert_string_equal(table->warnings.items[1], "no rows for site b in period previous");
+    assert_string_equal(table->warnings.items[2], "no rows for site b in period yearly");
+    sd_msg_destroy(&msg);
+}
+
+//  A path seen only last year is not a row of the table, and its
+//  pageviews are not in the yearly totals.
+static void test_row_only_last_year(void **state)
+{
+    (void)state;
+    static const test_part parts[] = {
+        {"a", "current", NULL, NULL, 1, {{S("/a"), I(5)}}},
+        {"a", "previous", NULL, NULL, 1, {{S("/a"), I(4)}}},
+        {"a", "yearly", NULL, NULL, 2, {{S("/a"), I(2)}, {S("/old"), I(9)}}},
+    };
+    static const expect_cell row[] = {
+        ES("pagePath", "/a"),
+        EI("pageviews", 5),
+        EI("yearly_figure_pageviews", 2),
+        EI("yearly_change_pageviews", 3),
+        EF("yearly_percentage_pageviews", 150.0),
+        EB("yearly_new", false),
+        EXPECT_END,
+    };
+    sd_msg *msg = s_normalize(&s_article_spec, s_article_columns, parts, 3, NULL, 0);
+    const sd_table_normalized *table = &msg->as.table_normalized;
+    assert_int_equal(table->data.row_count, 1);
+    s_expect_cells(&table->data, test_row(&table->data, 0), row);
+    test_expect_int(&table->data, table->totals, "yearly_figure_pageviews", 2);
+    test_expect_int(&table->data, table->totals, "yearly_change_pageviews", 3);
+    sd_msg_destroy(&msg);
+}
+
+//  A zero figure in a period where the row exists is a zero base, not a
+//  new row. A period without the row gives figure 0 and new. Both keep
+//  integers and give percentage 0.
+static void test_zero_base_and_new_row(void **state)
+{
+    (void)state;
+    static const test_part parts[] = {
+        {"a", "current", NULL, NULL, 1, {{S("/x"), I(4)}}},
+        {"a", "previous", NULL, NULL, 1, {{S("/x"), I(0)}}},
+        {"a", "yearly", NULL, NULL, 1, {{S("/other"), I(3)}}},
+    };
+    static const expect_cell row[] = {
+        EI("pageviews", 4),
+        EI("previous_figure_pageviews", 0),
+        EI("previous_change_pageviews", 4),
+        EF("previous_percentage_pageviews", 0.0),
+        EB("previous_new", false),
+        EI("yearly_figure_pageviews", 0),
+        EI("yearly_change_pageviews", 4),
+        EF("yearly_percentage_pageviews", 0.0),
+        EB("yearly_new", true),
+        EXPECT_END,
+    };
+    sd_msg *msg = s_normalize(&s_article_spec, s_article_columns, parts, 3, NULL, 0);
+    const sd_table_normalized *table = &msg->as.table_normalized;
+    assert_int_equal(table->data.row_count, 1);
+    s_expect_cells(&table->data, test_row(&table->data, 0), row);
+    s_expect_cells(&table->data, table->totals, row);
+    sd_msg_destroy(&msg);
+}
+
+//  Keys are compared as bytes: precomposed "\u00e9", "e" + U+0301, "\u00c9",
+//  "E" and "e" are five rows, and only the decomposed one matches the
+//  previous period's decomposed key.
+static void test_unicode_keys_distinct(void **state)
+{
+    (void)state;
+    static const test_part parts[] = {
+        {"a", "current", NULL, NULL, 5,
+         {{S("caf\xc3\xa9"), I(5)}, {S("cafe\xcc\x81"), I(4)}, {S("CAF\xc3\x89"), I(3)},
+          {S("CAFE"), I(2)}, {S("cafe"), I(1)}}},
+        {"a", "previous", NULL, NULL, 1, {{S("cafe\xcc\x81"), I(7)}}},
+    };
+    static const char *expected[] = {"caf\xc3\xa9", "cafe\xcc\x81", "CAF\xc3\x89", "CAFE",
+                                     "cafe"};
+    test_spec description = s_article_spec;
+    description.yearly = false;
+    sd_msg *msg = s_normalize(&description, s_article_columns, parts, 2, NULL, 0);
+    const sd_table_data *data = &msg->as.table_normalized.data;
+    assert_int_equal(data->row_count, 5);
+    for (size_t r = 0; r < 5; r++) {
+        const sd_value *cells = test_row(data, r);
+        test_expect_string(data, cells, "pagePath", expected[r]);
+        test_expect_int(data, cells, "pageviews", 5 - (int64_t)r);
+        test_expect_bool(data, cells, "previous_new", r != 1);
+        test_expect_int(data, cells, "previous_figure_pageviews", r == 1 ? 7 : 0);
+    }
+    sd_msg_destroy(&msg);
+}
+
+//  A table large enough for the big allocations: 70,000 paths need a slot
+//  table over 2 MiB and several full arena chunks. Path i has i pageviews
+//  now and 2i before when i is even.
+static void test_large_table(void **state)
+{
+    (void)state;
+    enum { PATHS = 70000 };
+    sd_table_spec spec;
+    test_spec description = s_article_spec;
+    description.yearly = false;
+    description.limit = 3;
+    test_spec_build(&description, &spec);
+    static const sd_column columns[] = {{"pagePath", SD_COLUMN_DIMENSION, ""},
+                                        {"screenPageViews", SD_COLUMN_METRIC, ""}};
+    sd_normalize *normalize = NULL;
+    for (int period = 0; period < 2; period++) {
+        static const test_part shape[] = {{"a", "current", NULL, NULL, 0, {{S("")}}},
+                                          {"a", "previous", NULL, NULL, 0, {{S("")}}}};
+        sd_msg *raw = test_part_build(&spec, s_article_columns, &shape[period], "r1", "t1", 2, 0);
+        sd_table_data *data = &raw->as.table_raw.data;
+        sd_table_data_clear(data);
+        assert_int_equal(sd_table_data_init(data, columns, 2, PATHS), 0);
+        for (int64_t i = 0; i < PATHS; i++) {
+            if (period == 1 && i % 2 != 0)
+                continue;
+            char path[32];
+            snprintf(path, sizeof path, "/article/%" PRId64, i);
+            sd_value *cells = sd_table_data_append_row(data);
+            assert_non_null(cells);
+            assert_int_equal(sd_value_set_string(&cells[0], path, strlen(path)), 0);
+            cells[1] = (sd_value){.kind = SD_VALUE_INT, .as.i = period == 0 ? i : 2 * i};
+        }
+        if (!normalize)
+            normalize = sd_normalize_new(&raw->as.table_raw);
+        assert_non_null(normalize);
+        assert_int_equal(sd_normalize_add(normalize, &raw->as.table_raw, NULL, 0),
+                         SD_NORMALIZE_ADDED);
+        sd_msg_destroy(&raw);
+    }
+
+    sd_msg *msg = sd_normalize_finish(normalize);
+    assert_non_null(msg);
+    const sd_table_normalized *table = &msg->as.table_normalized;
+    assert_int_equal(table->data.row_count, 3);
+    static const char *expected[] = {"/article/69999", "/article/69998", "/article/69997"};
+    for (size_t r = 0; r < 3; r++) {
+        const sd_value *cells = test_row(&table->data, r);
+        test_expect_string(&table->data, cells, "pagePath", expected[r]);
+        test_expect_int(&table->data, cells, "pageviews", PATHS - 1 - (int64_t)r);
+        test_expect_bool(&table->data, cells, "previous_new", r % 2 == 0);
+    }
+    test_expect_int(&table->data, test_row(&table->data, 1), "previous_figure_pageviews",
+                    2 * 69998);
+
+    //  Sums of 0..69999, and of 2i over the even i (2 x 2 x the sum of
+    //  0..34999).
+    test_expect_int(&table->data, table->totals, "pageviews", (int64_t)PATHS * (PATHS - 1) / 2);
+    test_expect_int(&table->data, table->totals, "previous_figure_pageviews",
+                    4 * ((int64_t)35000 * 34999 / 2));
+    sd_msg_destroy(&msg);
+    sd_normalize_destroy(&normalize);
+    sd_table_spec_clear(&spec);
 }
 
 //  Shuffles order with a fixed linear congruential generator, so every
@@ -813,6 +1082,12 @@ int main(int argc, char *argv[])
         cmocka_unit_test(test_unknown_rule_ignored),
         cmocka_unit_test(test_ties_broken_by_keys),
         cmocka_unit_test(test_any_order_same_table),
+        cmocka_unit_test(test_leap_day_yearly),
+        cmocka_unit_test(test_site_with_no_rows),
+        cmocka_unit_test(test_row_only_last_year),
+        cmocka_unit_test(test_zero_base_and_new_row),
+        cmocka_unit_test(test_unicode_keys_distinct),
+        cmocka_unit_test(test_large_table),
     };
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);

@@ -54,11 +54,17 @@ void test_spec_build(const test_spec *description, sd_table_spec *spec)
         s_push(&spec->compare, "previous");
     if (description->yearly)
         s_push(&spec->compare, "yearly");
-    if (description->rule) {
-        spec->rules = calloc(1, sizeof *spec->rules);
-        assert_non_null(spec->rules);
-        spec->rules[0].name = s_copy(description->rule);
-        spec->rule_count = 1;
+    size_t rule_count = 0;
+    while (rule_count < TEST_MAX_RULES && description->rules[rule_count].name)
+        rule_count++;
+    spec->rules = calloc(rule_count + 1, sizeof *spec->rules);
+    assert_non_null(spec->rules);
+    spec->rule_count = rule_count;
+    for (size_t i = 0; i < rule_count; i++) {
+        const test_rule *rule = &description->rules[i];
+        spec->rules[i].name = s_copy(rule->name);
+        for (size_t a = 0; rule->args[a]; a++)
+            s_push(&spec->rules[i].args, rule->args[a]);
     }
 }
 

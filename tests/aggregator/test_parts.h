@@ -12,8 +12,10 @@
 #include <stdint.h>
 
 #define TEST_MAX_COLUMNS 6
-#define TEST_MAX_ROWS 4
+#define TEST_MAX_ROWS 8
 #define TEST_MAX_DERIVED 6
+#define TEST_MAX_RULES 4
+#define TEST_MAX_ARGS 12
 
 typedef struct {
     sd_value_kind kind;             //  NIL marks the end of a row
@@ -45,6 +47,11 @@ typedef struct {
 } test_derived;
 
 typedef struct {
+    const char *name;               //  NULL ends the list of rules
+    const char *args[TEST_MAX_ARGS + 1];    //  NULL-terminated
+} test_rule;
+
+typedef struct {
     const char *keys[3];            //  NULL-terminated
     const char *sum[5];             //  NULL-terminated
     test_derived derived[TEST_MAX_DERIVED];     //  ends at the first NULL name
@@ -53,7 +60,7 @@ typedef struct {
     int64_t limit;
     bool previous;                  //  spec.compare has "previous"
     bool yearly;                    //  spec.compare has "yearly"
-    const char *rule;               //  NULL, or the name of one rule
+    test_rule rules[TEST_MAX_RULES];        //  ends at the first NULL name
 } test_spec;
 
 //  Raw column names of a part, in cell order; NULL-terminated.
