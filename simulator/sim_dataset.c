@@ -1,4 +1,5 @@
-/*  sim_dataset: loads the GA4 facts into compact sorted rows.  */
+/*  sim_dataset: loads the GA4 facts into compact sorted rows, and the
+    YouTube files.  */
 #include "sim_dataset.h"
 
 #include <stdbool.h>
@@ -24,6 +25,7 @@ struct sim_dataset {
     size_t row_capacity;
     s_property *properties;
     size_t property_count;
+    sim_youtube_data *youtube;
 };
 
 //  The CSV columns the loader needs; other columns are ignored.
@@ -74,6 +76,7 @@ void sim_dataset_destroy(sim_dataset **self_p)
         return;
     sim_dataset *self = *self_p;
     sim_strings_destroy(&self->strings);
+    sim_youtube_data_destroy(&self->youtube);
     free(self->rows);
     free(self->properties);
     free(self);
@@ -299,7 +302,15 @@ sim_dataset *sim_dataset_load(const char *dir, char *error, size_t error_size)
     if (!loader.csv || s_load_ga4(&loader) != 0)
         sim_dataset_destroy(&loader.dataset);
     sim_csv_destroy(&loader.csv);
+    if (loader.dataset
+        && !(loader.dataset->youtube = sim_youtube_data_load(dir, error, error_size)))
+        sim_dataset_destroy(&loader.dataset);
     return loader.dataset;
+}
+
+const sim_youtube_data *sim_dataset_youtube(const sim_dataset *self)
+{
+    return self->youtube;
 }
 
 int sim_dataset_ga4_property(const sim_dataset *self, const char *property_id)

@@ -4,7 +4,8 @@
     dataset generator, scripts/generate-dataset): one row per property, date,
     hour and combination of dimensions. Text columns are interned, so a row
     is a few ids and four integers, sorted by property, date and hour. The
-    socialNetwork column is ignored because GA4 has no such dimension.
+    socialNetwork column is ignored because GA4 has no such dimension. The
+    folder's YouTube files are loaded too (see sim_youtube_data).
     After loading, the dataset is read-only and safe to share across threads.
 */
 #ifndef SIM_DATASET_H
@@ -14,6 +15,7 @@
 #include <stdint.h>
 
 #include "sim_strings.h"
+#include "sim_youtube_data.h"
 
 //  Text columns of a GA4 row, as string ids in the dataset's pool.
 typedef enum {
@@ -53,6 +55,9 @@ typedef struct sim_dataset sim_dataset;
 sim_dataset *sim_dataset_load(const char *dir, char *error, size_t error_size);
 
 void sim_dataset_destroy(sim_dataset **self_p);
+
+//  Returns the dataset's YouTube facts, channels and videos.
+const sim_youtube_data *sim_dataset_youtube(const sim_dataset *self);
 
 //  Returns the pool that the rows' string ids refer to.
 const sim_strings *sim_dataset_strings(const sim_dataset *self);

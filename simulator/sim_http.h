@@ -37,6 +37,7 @@ typedef struct {
     const char *endpoint;       //  name counted in /stats, e.g. "runReport"
     const char *group;          //  "properties" or "channels"; NULL when none
     char key[64];               //  the property or channel id the request named
+    char *location;             //  heap string sent as a Location header; NULL for none
 } sim_http_response;
 
 typedef void (*sim_http_handler)(void *context, const sim_http_request *request,

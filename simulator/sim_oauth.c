@@ -28,7 +28,9 @@ static const char *s_time_problem =
 typedef struct {
     char value[72];             //  the access token
     time_t expires;             //  real-clock time after which it is rejected
-    char *scope;                //  the assertion's space-separated scopes
+    char *scope;                //  the granted space-separated scopes
+    char subject[32];           //  the YouTube channel of a user token, "" otherwise
+    char grant[72];             //  the refresh token it came from, "" otherwise
 } s_token;
 
 struct sim_oauth {
@@ -37,6 +39,8 @@ struct sim_oauth {
     pthread_mutex_t lock;       //  guards tokens
     s_token *tokens;
     size_t token_count;
+    sim_oauth_grant_handler user_grants;    //  authorization_code and refresh_token
+    void *user_grants_context;
 };
 
 sim_oauth *sim_oauth_new(const char *public_key_file, int token_lifetime, char *error,
@@ -113,9 +117,7 @@ static char *s_form_decode(const char *text, size_t length)
     return out;
 }
 
-//  Returns the decoded value of field name in a form body (a new string the
-//  caller frees), or NULL when it is missing or malformed.
-static char *s_form_value(const char *body, const char *name)
+char *sim_oauth_form_value(const char *body, const char *name)
 {
     size_t name_length = strlen(name);
     const char *pair = body;
@@ -158,8 +160,8 @@ static void s_prune(sim_oauth *self, time_t now)
     }
 }
 
-//  Creates and stores a random token for scope. Returns 0 or -1.
-static int s_issue(sim_oauth *self, const char *scope, char *value, size_t value_size)
+int sim_oauth_issue(sim_oauth *self, const char *scope, const char *subject,
+                    const char *grant, char *value, size_t value_size)
 {
     unsigned char random[24];
     if (RAND_bytes(random, sizeof random) != 1)
@@ -178,6 +180,8 @@ static int s_issue(sim_oauth *self, const char *scope, char *value, size_t value
     snprintf(token->value, sizeof token->value, "%s", value);
     token->expires = now + self->token_lifetime;
     token->scope = scope_copy;
+    snprintf(token->subject, sizeof token->subject, "%s", subject ? subject : "");
+    snprintf(token->grant, sizeof token->grant, "%s", grant ? grant : "");
     pthread_mutex_unlock(&self->lock);
     return 0;
 }
@@ -236,7 +240,7 @@ static void s_grant(sim_oauth *self, const sim_http_request *request, json_t *cl
                               "Invalid OAuth scope or ID token audience provided.");
     } else {
         char token[72];
-        if (s_issue(self, scope, token, sizeof token) != 0) {
+        if (sim_oauth_issue(self, scope, NULL, NULL, token, sizeof token) != 0) {
             sim_http_respond_google_error(response, 500, "Internal error encountered.");
             return;
         }
@@ -250,7 +254,7 @@ static void s_grant(sim_oauth *self, const sim_http_request *request, json_t *cl
 static void s_handle_assertion(sim_oauth *self, const sim_http_request *request,
                                sim_http_response *response)
 {
-    char *assertion = s_form_value(request->body, "assertion");
+    char *assertion = sim_oauth_form_value(request->body, "assertion");
     json_t *claims = NULL;
     sim_jwt_result result = assertion ? sim_jwt_decode(assertion, self->public_key, &claims)
                                       : SIM_JWT_MALFORMED;
@@ -280,9 +284,12 @@ static void s_handle_token(void *context, const sim_http_request *request,
         sim_http_respond_google_error(response, 404, "Not found.");
         return;
     }
-    char *grant_type = s_form_value(request->body, "grant_type");
+    char *grant_type = sim_oauth_form_value(request->body, "grant_type");
     if (!grant_type) {
         s_respond_oauth_error(response, "invalid_request", "Required parameter is missing: grant_type");
+    } else if (self->user_grants && (strcmp(grant_type, "authorization_code") == 0
+                                     || strcmp(grant_type, "refresh_token") == 0)) {
+        self->user_grants(self->user_grants_context, grant_type, request, response);
     } else if (strcmp(grant_type, SIM_OAUTH_JWT_BEARER) != 0) {
         char description[256];
         snprintf(description, sizeof description, "Invalid grant_type: %.200s", grant_type);
@@ -316,6 +323,16 @@ static bool s_has_scope(const char *scopes, const char *scope)
 sim_auth_result sim_oauth_check(sim_oauth *self, const char *authorization,
                                 const char *const *accepted_scopes)
 {
+    char subject[32];
+    return sim_oauth_check_subject(self, authorization, accepted_scopes, subject,
+                                   sizeof subject);
+}
+
+sim_auth_result sim_oauth_check_subject(sim_oauth *self, const char *authorization,
+                                        const char *const *accepted_scopes, char *subject,
+                                        size_t subject_size)
+{
+    snprintf(subject, subject_size, "%s", "");
     if (!authorization || strncasecmp(authorization, "Bearer ", 7) != 0)
         return SIM_AUTH_INVALID;
     const char *value = authorization + 7;
@@ -328,6 +345,7 @@ sim_auth_result sim_oauth_check(sim_oauth *self, const char *authorization,
         if (strcmp(token->value, value) != 0 || token->expires <= now)
             continue;
         result = SIM_AUTH_SCOPE;
+        snprintf(subject, subject_size, "%s", token->subject);
         for (size_t k = 0; accepted_scopes[k]; k++)
             if (s_has_scope(token->scope, accepted_scopes[k]))
                 result = SIM_AUTH_OK;
@@ -335,4 +353,55 @@ sim_auth_result sim_oauth_check(sim_oauth *self, const char *authorization,
     }
     pthread_mutex_unlock(&self->lock);
     return result;
+}
+
+void sim_oauth_set_user_grants(sim_oauth *self, sim_oauth_grant_handler handler, void *context)
+{
+    self->user_grants = handler;
+    self->user_grants_context = context;
+}
+
+int sim_oauth_token_grant(sim_oauth *self, const char *token, char *grant, size_t grant_size)
+{
+    int rc = -1;
+    pthread_mutex_lock(&self->lock);
+    for (size_t i = 0; i < self->token_count && rc != 0; i++) {
+        if (strcmp(self->tokens[i].value, token) == 0) {
+            snprintf(grant, grant_size, "%s", self->tokens[i].grant);
+            rc = 0;
+        }
+    }
+    pthread_mutex_unlock(&self->lock);
+    return rc;
+}
+
+void sim_oauth_revoke_grant(sim_oauth *self, const char *grant)
+{
+    if (!*grant)
+        return;
+    pthread_mutex_lock(&self->lock);
+    size_t kept = 0;
+    for (size_t i = 0; i < self->token_count; i++) {
+        if (strcmp(self->tokens[i].grant, grant) == 0) {
+            free(self->tokens[i].scope);
+            continue;
+        }
+        self->tokens[kept++] = self->tokens[i];
+    }
+    self->token_count = kept;
+    pthread_mutex_unlock(&self->lock);
+}
+
+int sim_oauth_token_lifetime(const sim_oauth *self)
+{
+    return self->token_lifetime;
+}
+
+void sim_oauth_expire_all(sim_oauth *self)
+{
+    pthread_mutex_lock(&self->lock);
+    for (size_t i = 0; i < self->token_count; i++)
+        free(self->tokens[i].scope);
+    self->token_count = 0;
+    pthread_mutex_unlock(&self->lock);
 }

@@ -15,7 +15,8 @@ sim_stats *sim_stats_new(void)
     sim_stats *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
-    self->counters = json_pack("{s:i, s:{}, s:{}}", "total", 0, "endpoints", "faults");
+    self->counters = json_pack("{s:i, s:{}, s:{}, s:{}}", "total", 0, "endpoints", "faults",
+                               "quota");
     if (!self->counters || pthread_mutex_init(&self->lock, NULL) != 0) {
         json_decref(self->counters);
         free(self);
@@ -72,6 +73,18 @@ void sim_stats_count(sim_stats *self, const char *endpoint, const char *group, c
     }
     if (fault)
         s_increment(json_object_get(self->counters, "faults"), fault);
+    pthread_mutex_unlock(&self->lock);
+}
+
+void sim_stats_charge(sim_stats *self, const char *api, int units)
+{
+    pthread_mutex_lock(&self->lock);
+    json_t *quota = json_object_get(self->counters, "quota");
+    json_t *used = json_object_get(quota, api);
+    if (used)
+        json_integer_set(used, json_integer_value(used) + units);
+    else
+        json_object_set_new(quota, api, json_integer(units));
     pthread_mutex_unlock(&self->lock);
 }
 

@@ -2,7 +2,7 @@
 
     Counts every API request by endpoint ("token", "runReport", ...), by
     HTTP status, by the property or channel it named, and by injected
-    fault. Thread-safe.
+    fault, and the quota units charged per API. Thread-safe.
 */
 #ifndef SIM_STATS_H
 #define SIM_STATS_H
@@ -22,9 +22,13 @@ void sim_stats_destroy(sim_stats **self_p);
 void sim_stats_count(sim_stats *self, const char *endpoint, const char *group, const char *key,
                      int status, const char *fault);
 
+//  Adds units to the quota used of api ("youtube").
+void sim_stats_charge(sim_stats *self, const char *api, int units);
+
 //  Returns a copy of the counters; the caller owns it. The shape is
 //  {"total": N, "endpoints": {"runReport": {"requests": N, "statuses":
-//  {"200": N}, "properties": {"310000001": N}}}, "faults": {"503": N}}.
+//  {"200": N}, "properties": {"310000001": N}}}, "faults": {"503": N},
+//  "quota": {"youtube": N}}.
 json_t *sim_stats_snapshot(sim_stats *self);
 
 #endif

@@ -1,0 +1,376 @@
+/*  sd_yt_call: one API call of a YouTube job: cache lookup, access token,
+    the retried HTTP request, and what its response adds to the results.  */
+#include "sd_yt_job_internal.h"
+
+#include "sd_log.h"
+#include "sd_period.h"
+#include "sd_yt_query.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SD_YT_TIMEOUT_MS 60000
+
+static const char *s_channel_id(const sd_yt_call *call)
+{
+    return call->job->channel->ids[call->id].id;
+}
+
+static const char *s_kind_name(const sd_yt_call *call)
+{
+    switch (call->kind) {
+    case SD_YT_CALL_REPORT: return "reports.query";
+    case SD_YT_CALL_CHANGE: return "reports.query (subscriber change)";
+    case SD_YT_CALL_CHANNELS: return "channels.list";
+    default: return "videos.list";
+    }
+}
+
+static void s_forget_token(sd_yt_call *call)
+{
+    if (call->token)
+        OPENSSL_clear_free(call->token, strlen(call->token));
+    call->token = NULL;
+}
+
+//  Ends the call (once) and reports the end to the job.
+static void s_call_end(sd_yt_call *call)
+{
+    if (call->state == SD_YT_CALL_DONE)
+        return;
+    bool was_running = call->state == SD_YT_CALL_RUNNING;
+    call->state = SD_YT_CALL_DONE;
+    call->retry_id = 0;
+    s_forget_token(call);
+    sd_yt_job *job = call->job;
+    if (was_running)
+        job->running--;
+    job->calls_left--;
+    sd_yt_job_call_ended(job);
+}
+
+void sd_yt_call_fail(sd_yt_call *call, const char *error)
+{
+    sd_yt_job *job = call->job;
+    sd_yt_result *result = &job->results[call->query];
+    const sd_query *query = &job->request->queries[call->query];
+    if (call->state == SD_YT_CALL_DONE)
+        return;
+    sd_error("%s failed: %s query=%s request=%s job=%s channel=%s", s_kind_name(call), error,
+             query->id, job->request->request_id, job->request->job_id, job->request->site);
+    bool one_period = call->kind == SD_YT_CALL_REPORT || call->kind == SD_YT_CALL_CHANGE;
+    for (size_t p = 0; p < query->period_count; p++) {
+        if ((!one_period || p == call->period) && !result->errors[p])
+            result->errors[p] = strdup(error);
+    }
+    s_call_end(call);
+}
+
+//  Fails the call with "channel NAME: format...".
+static void s_failf(sd_yt_call *call, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void s_failf(sd_yt_call *call, const char *format, ...)
+{
+    char detail[SD_YT_ERROR_MAX];
+    char error[SD_YT_ERROR_MAX + 128];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(detail, sizeof detail, format, args);
+    va_end(args);
+    snprintf(error, sizeof error, "channel %s: %s", call->job->request->site, detail);
+    sd_yt_call_fail(call, error);
+}
+
+//  -------------------------------------------------------------------------
+//  Responses
+
+//  Writes the text of a Google error response ("403: The caller does not
+//  have permission") into buffer, or "HTTP STATUS" when the body has none.
+static const char *s_api_error(const sd_http_response *response, char *buffer, size_t size)
+{
+    if (response->error) {
+        snprintf(buffer, size, "%s", response->error);
+        return buffer;
+    }
+    json_t *root = json_loadb(response->body, response->body_size, 0, NULL);
+    const char *message = json_string_value(json_object_get(json_object_get(root, "error"),
+                                                            "message"));
+    if (message)
+        snprintf(buffer, size, "HTTP %ld: %.400s", response->status, message);
+    else
+        snprintf(buffer, size, "HTTP %ld", response->status);
+    json_decref(root);
+    return buffer;
+}
+
+static int s_absorb_report(sd_yt_call *call, const char *body, size_t size, char *error,
+                           size_t error_size)
+{
+    sd_yt_result *result = &call->job->results[call->query];
+    if (sd_yt_rollup_add(result->rollups[call->period], body, size, error, error_size) != 0)
+        return -1;
+    if (call->key[0])
+        sd_cache_put(call->job->context.cache, call->key, body, size);
+    return 0;
+}
+
+//  Reads [[gained, lost]] (or no rows) into the period's change.
+static int s_absorb_change(sd_yt_call *call, const char *body, size_t size, char *error,
+                           size_t error_size)
+{
+    sd_yt_job *job = call->job;
+    json_t *root = json_loadb(body, size, 0, NULL);
+    json_t *rows = json_object_get(root, "rows");
+    json_t *row = json_array_get(rows, 0);
+    int rc = 0;
+    int64_t change = 0;
+    if (!json_is_object(root) || (rows && (!json_is_array(rows) || json_array_size(rows) > 1))) {
+        snprintf(error, error_size, "the subscriber change response is not a result table of "
+                 "at most one row");
+        rc = -1;
+    } else if (row) {
+        json_t *gained = json_array_get(row, 0);
+        json_t *lost = json_array_get(row, 1);
+        if (!json_is_integer(gained) || !json_is_integer(lost)) {
+            snprintf(error, error_size, "subscribersGained and subscribersLost are not integers");
+            rc = -1;
+        } else {
+            change = json_integer_value(gained) - json_integer_value(lost);
+        }
+    }
+    json_decref(root);
+    job->results[call->query].changes[call->period * job->channel->id_count + call->id] = change;
+    return rc;
+}
+
+//  Reads items[].statistics.subscriberCount (a string, as the Data API
+//  sends it, or a number) into the counts of the ids.
+static int s_absorb_channels(sd_yt_call *call, const char *body, size_t size, char *error,
+                             size_t error_size)
+{
+    sd_yt_job *job = call->job;
+    json_t *root = json_loadb(body, size, 0, NULL);
+    json_t *items = json_object_get(root, "items");
+    size_t index;
+    json_t *item;
+    int rc = json_is_object(root) && (!items || json_is_array(items)) ? 0 : -1;
+    json_array_foreach(items, index, item) {
+        const char *id = json_string_value(json_object_get(item, "id"));
+        json_t *count = json_object_get(json_object_get(item, "statistics"), "subscriberCount");
+        const char *text = json_string_value(count);
+        char *end = NULL;
+        long long value = text ? strtoll(text, &end, 10) : json_integer_value(count);
+        if (!id || (text ? (*end || end == text) : !json_is_integer(count)) || value < 0) {
+            rc = -1;
+            break;
+        }
+        for (size_t i = call->id; i < call->id + call->id_count; i++)
+            if (strcmp(job->channel->ids[i].id, id) == 0)
+                job->results[call->query].counts[i] = value;
+    }
+    if (rc != 0)
+        snprintf(error, error_size, "channels.list response is not a list of items with an id "
+                 "and statistics.subscriberCount");
+    json_decref(root);
+    return rc;
+}
+
+//  Sets the titles of the returned videos on every period's roll-up.
+static int s_absorb_videos(sd_yt_call *call, const char *body, size_t size, char *error,
+                           size_t error_size)
+{
+    sd_yt_job *job = call->job;
+    sd_yt_result *result = &job->results[call->query];
+    const sd_query *query = &job->request->queries[call->query];
+    json_t *root = json_loadb(body, size, 0, NULL);
+    json_t *items = json_object_get(root, "items");
+    size_t index;
+    json_t *item;
+    int rc = json_is_object(root) && (!items || json_is_array(items)) ? 0 : -1;
+    json_array_foreach(items, index, item) {
+        const char *id = json_string_value(json_object_get(item, "id"));
+        const char *title = json_string_value(json_object_get(json_object_get(item, "snippet"),
+                                                              "title"));
+        if (rc != 0 || !id || !title) {
+            rc = -1;
+            break;
+        }
+        for (size_t p = 0; p < query->period_count; p++)
+            if (sd_yt_rollup_set_title(result->rollups[p], id, title) != 0)
+                rc = -1;
+    }
+    if (rc != 0)
+        snprintf(error, error_size, "videos.list response is not a list of items with an id "
+                 "and snippet.title");
+    json_decref(root);
+    return rc;
+}
+
+static void s_absorb(sd_yt_call *call, const char *body, size_t size, const char *source)
+{
+    char error[SD_YT_ERROR_MAX];
+    int rc;
+    switch (call->kind) {
+    case SD_YT_CALL_REPORT: rc = s_absorb_report(call, body, size, error, sizeof error); break;
+    case SD_YT_CALL_CHANGE: rc = s_absorb_change(call, body, size, error, sizeof error); break;
+    case SD_YT_CALL_CHANNELS:
+        rc = s_absorb_channels(call, body, size, error, sizeof error);
+        break;
+    default: rc = s_absorb_videos(call, body, size, error, sizeof error); break;
+    }
+    if (rc != 0)
+        s_failf(call, "invalid %s of %s: %s", source, s_kind_name(call), error);
+    else
+        s_call_end(call);
+}
+
+//  -------------------------------------------------------------------------
+//  Sending
+
+static void s_request_token(sd_yt_call *call);
+
+static void s_on_response(const sd_http_response *response, const sd_retry_outcome *outcome,
+                          void *arg)
+{
+    sd_yt_call *call = arg;
+    char text[SD_YT_ERROR_MAX];
+    call->retry_id = 0;
+    if (!response->error && response->status == 401 && !call->reauthorized) {
+        sd_warning("%s got HTTP 401, retrying once with a new access token job=%s channel=%s",
+                   s_kind_name(call), call->job->request->job_id, call->job->request->site);
+        sd_oauth_user_invalidate(call->source, call->token);
+        s_forget_token(call);
+        call->reauthorized = true;
+        s_request_token(call);
+        return;
+    }
+    s_forget_token(call);
+    if (!response->error && response->status == 200) {
+        s_absorb(call, response->body, response->body_size, "response");
+        return;
+    }
+    s_api_error(response, text, sizeof text);
+    if (outcome->gave_up)
+        s_failf(call, "%s: %s (gave up %s)", s_kind_name(call), text, outcome->reason);
+    else
+        s_failf(call, "%s: %s", s_kind_name(call), text);
+}
+
+static void s_send(sd_yt_call *call, const char *token)
+{
+    sd_yt_job *job = call->job;
+    char authorization[2048];
+    char context[512];
+    snprintf(authorization, sizeof authorization, "Authorization: Bearer %s", token);
+    snprintf(context, sizeof context, "request=%s job=%s channel=%s", job->request->request_id,
+             job->request->job_id, job->request->site);
+    const char *headers[] = {authorization, "Accept: application/json"};
+    sd_http_request request = {.method = "GET", .url = call->url, .headers = headers,
+                               .header_count = 2, .timeout_ms = SD_YT_TIMEOUT_MS};
+    sd_retry_options options = {.deadline_ms = job->request->deadline_ms,
+                                .log_context = context};
+    call->token = strdup(token);
+    call->retry_id = call->token ? sd_retry_send(job->context.retry, &request, &options,
+                                                 s_on_response, call)
+                                 : -1;
+    OPENSSL_cleanse(authorization, sizeof authorization);
+    if (call->retry_id < 0) {
+        call->retry_id = 0;
+        s_forget_token(call);
+        s_failf(call, "cannot send the %s request to %s", s_kind_name(call), call->url);
+        return;
+    }
+    job->api_calls++;
+}
+
+static void s_on_token(const char *token, const char *error, void *arg)
+{
+    sd_yt_call *call = arg;
+    call->waiting_token = false;
+    if (!token)
+        s_failf(call, "%s", error);
+    else
+        s_send(call, token);
+}
+
+static void s_request_token(sd_yt_call *call)
+{
+    call->waiting_token = true;
+    if (sd_oauth_user_request(call->source, s_on_token, call) != 0) {
+        call->waiting_token = false;
+        s_failf(call, "cannot request an access token (out of memory)");
+    }
+}
+
+//  Takes the response from the cache when the call is cacheable and it is
+//  there. Returns true when the call ended that way.
+static bool s_from_cache(sd_yt_call *call)
+{
+    sd_yt_job *job = call->job;
+    const sd_query *query = &job->request->queries[call->query];
+    if (call->kind != SD_YT_CALL_REPORT || !job->context.cache
+        || !sd_cache_usable(job->context.cache)
+        || !sd_cache_period_closed(query->periods[call->period].end, sd_now_ms()))
+        return false;
+    char scope[96];
+    snprintf(scope, sizeof scope, "youtube:reports:%s", s_channel_id(call));
+    if (sd_cache_key(scope, call->url, strlen(call->url), call->key) != 0) {
+        call->key[0] = '\0';
+        return false;
+    }
+    char *body = NULL;
+    size_t size = 0;
+    if (sd_cache_get(job->context.cache, call->key, &body, &size) != 1)
+        return false;
+    job->cache_hits++;
+    call->key[0] = '\0';            //  already stored
+    s_absorb(call, body, size, "cached response");
+    free(body);
+    return true;
+}
+
+void sd_yt_call_start(sd_yt_call *call)
+{
+    sd_yt_job *job = call->job;
+    char error[SD_YT_ERROR_MAX];
+    call->state = SD_YT_CALL_RUNNING;
+    job->running++;
+    if (job->request->deadline_ms > 0 && sd_clock_ms() >= job->request->deadline_ms) {
+        s_failf(call, "the job's deadline passed before the %s request was sent",
+                s_kind_name(call));
+        return;
+    }
+    if (s_from_cache(call))
+        return;
+    size_t id = call->kind == SD_YT_CALL_REPORT || call->kind == SD_YT_CALL_CHANGE ? call->id : 0;
+    call->source = job->context.source(job->context.source_arg, job->channel->name,
+                                       job->channel->ids[id].id, error, sizeof error);
+    if (!call->source) {
+        s_failf(call, "%s", error);
+        return;
+    }
+    s_request_token(call);
+}
+
+void sd_yt_call_destroy(sd_yt_call **call_p)
+{
+    sd_yt_call *call = *call_p;
+    if (!call)
+        return;
+    if (call->waiting_token && call->source)
+        sd_oauth_user_cancel(call->source, call);
+    if (call->retry_id > 0)
+        sd_retry_cancel(call->job->context.retry, call->retry_id);
+    s_forget_token(call);
+    for (size_t i = 0; i < call->video_count; i++)
+        free(call->videos[i]);
+    free(call->videos);
+    free(call->url);
+    free(call);
+    *call_p = NULL;
+}

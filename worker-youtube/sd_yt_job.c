@@ -1,0 +1,434 @@
+/*  sd_yt_job: plans the calls of a YouTube fetch job, runs them in stages
+    and publishes the parts. One call's work is in sd_yt_call.c.  */
+#include "sd_yt_job_internal.h"
+
+#include "sd_log.h"
+#include "sd_period.h"
+#include "sd_yt_query.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+//  -------------------------------------------------------------------------
+//  Publishing
+
+//  Builds the subscriber count table of one period: today's count of each
+//  id minus its change since the period ended, summed over the ids.
+static int s_count_table(const sd_yt_job *job, size_t q, size_t p, sd_table_data *table,
+                         char *error, size_t error_size)
+{
+    const sd_yt_result *result = &job->results[q];
+    size_t ids = job->channel->id_count;
+    int64_t total = 0;
+    for (size_t i = 0; i < ids; i++) {
+        if (result->counts[i] < 0) {
+            snprintf(error, error_size, "channel %s: channels.list returned no statistics for "
+                     "channel id %s", job->request->site, job->channel->ids[i].id);
+            return -1;
+        }
+        total += result->counts[i] - result->changes[p * ids + i];
+    }
+    sd_column column = {.name = "subscriberCount", .kind = SD_COLUMN_METRIC, .unit = "count"};
+    sd_value *cell = NULL;
+    if (sd_table_data_init(table, &column, 1, 1) != 0
+        || !(cell = sd_table_data_append_row(table))) {
+        snprintf(error, error_size, "out of memory building the subscriber count");
+        return -1;
+    }
+    cell->kind = SD_VALUE_INT;
+    cell->as.i = total;
+    return 0;
+}
+
+static void s_publish_part(sd_yt_job *job, size_t q, size_t p)
+{
+    const sd_query *query = &job->request->queries[q];
+    sd_yt_result *result = &job->results[q];
+    char error[SD_YT_ERROR_MAX] = "";
+    const char *failure = job->job_error ? job->job_error : result->errors[p];
+    sd_table_data table = {0};
+    int rc = 0;
+    if (sd_yt_query_is_channels(query) && !failure)
+        rc = s_count_table(job, q, p, &table, error, sizeof error);
+    else if (sd_yt_query_is_channels(query))
+        rc = sd_table_data_init(&table, &(sd_column){"subscriberCount", SD_COLUMN_METRIC,
+                                                     "count"}, 1, 0);
+    else if (result->rollups && result->rollups[p])
+        rc = sd_yt_rollup_table(result->rollups[p], &table);
+    if (rc != 0 && !failure)
+        failure = error[0] ? error : "out of memory building the part";
+    sd_part_publish(&job->context.bus, job->request, query, p, &table, &result->warnings,
+                    failure, &job->reply->as.fetch_reply);
+}
+
+static void s_log_finish(const sd_yt_job *job)
+{
+    const sd_fetch_reply *reply = &job->reply->as.fetch_reply;
+    size_t failed = 0;
+    for (size_t i = 0; i < reply->part_count; i++)
+        failed += reply->parts[i].error != NULL;
+    sd_info("job finished: %zu parts published, %zu failed, %zu API calls, %zu from the cache, "
+            "%" PRId64 " ms request=%s job=%s channel=%s", reply->part_count, failed,
+            job->api_calls, job->cache_hits, sd_clock_ms() - job->started_ms,
+            job->request->request_id, job->request->job_id, job->request->site);
+}
+
+static int s_on_finish_timer(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    sd_yt_job *job = arg;
+    job->finish_timer = -1;
+    job->reply = sd_part_reply_new(job->request);
+    if (job->reply) {
+        for (size_t q = 0; q < job->request->query_count; q++)
+            for (size_t p = 0; p < job->request->queries[q].period_count; p++)
+                s_publish_part(job, q, p);
+        s_log_finish(job);
+    } else {
+        sd_error("out of memory building the fetch reply request=%s job=%s channel=%s",
+                 job->request->request_id, job->request->job_id, job->request->site);
+    }
+    job->done(job, job->arg);       //  may destroy the job: nothing follows
+    return 0;
+}
+
+//  Publishing waits for a zero-delay timer, so that it never runs inside a
+//  call's callback chain (the done callback may destroy the job).
+static void s_schedule_finish(sd_yt_job *job)
+{
+    if (job->finish_timer >= 0)
+        return;
+    job->finish_timer = zloop_timer(job->context.loop, 0, 1, s_on_finish_timer, job);
+    if (job->finish_timer < 0)
+        sd_error("cannot set a timer to finish the job request=%s job=%s channel=%s",
+                 job->request->request_id, job->request->job_id, job->request->site);
+}
+
+//  -------------------------------------------------------------------------
+//  Calls
+
+static sd_yt_call *s_add_call(sd_yt_job *job, sd_yt_call_kind kind, size_t q, char *url)
+{
+    sd_yt_call **calls = url ? realloc(job->calls, (job->call_count + 1) * sizeof *calls) : NULL;
+    sd_yt_call *call = calls ? calloc(1, sizeof *call) : NULL;
+    if (calls)
+        job->calls = calls;
+    if (!call) {
+        free(url);
+        return NULL;
+    }
+    *call = (sd_yt_call){.job = job, .kind = kind, .query = q, .url = url};
+    job->calls[job->call_count++] = call;
+    job->calls_left++;
+    return call;
+}
+
+static void s_pump(sd_yt_job *job)
+{
+    int limit = job->context.config->youtube.max_in_flight;
+    for (size_t i = 0; i < job->call_count; i++) {
+        if (job->running >= (size_t)(limit > 0 ? limit : 1))
+            break;
+        if (job->calls[i]->state == SD_YT_CALL_QUEUED)
+            sd_yt_call_start(job->calls[i]);
+    }
+}
+
+//  Adds a videos.list call per 50 distinct videos of a query wanting
+//  titles, in the order the roll-ups first saw them. Returns 0, or -1 when
+//  out of memory.
+static int s_add_title_calls(sd_yt_job *job, size_t q)
+{
+    const sd_query *query = &job->request->queries[q];
+    sd_yt_result *result = &job->results[q];
+    zhashx_t *seen = zhashx_new();
+    zlistx_t *videos = zlistx_new();
+    int rc = seen && videos ? 0 : -1;
+    for (size_t p = 0; rc == 0 && p < query->period_count; p++) {
+        for (size_t r = 0; rc == 0 && r < sd_yt_rollup_rows(result->rollups[p]); r++) {
+            const char *video = sd_yt_rollup_video(result->rollups[p], r);
+            if (zhashx_insert(seen, video, (void *)1) == 0 && !zlistx_add_end(videos,
+                                                                              (void *)video))
+                rc = -1;
+        }
+    }
+    const char *chunk[SD_YT_LIST_MAX_IDS];
+    size_t count = 0;
+    for (const char *video = videos ? zlistx_first(videos) : NULL; rc == 0 && video;
+         video = zlistx_next(videos)) {
+        chunk[count++] = video;
+        bool last = video == zlistx_tail(videos);
+        if (count < SD_YT_LIST_MAX_IDS && !last)
+            continue;
+        char *url = sd_yt_list_url(job->context.config->youtube.data_api_base, "videos",
+                                   "snippet", chunk, count);
+        rc = s_add_call(job, SD_YT_CALL_VIDEOS, q, url) ? 0 : -1;
+        count = 0;
+    }
+    zlistx_destroy(&videos);
+    zhashx_destroy(&seen);
+    return rc;
+}
+
+//  Adds the videos.list calls once the reports are in. Returns true when
+//  calls were added.
+static bool s_start_titles(sd_yt_job *job)
+{
+    job->titles_stage = true;
+    size_t before = job->call_count;
+    for (size_t q = 0; q < job->request->query_count; q++) {
+        const sd_query *query = &job->request->queries[q];
+        if (job->job_error || sd_yt_query_is_channels(query) || !sd_yt_query_wants_titles(query))
+            continue;
+        if (s_add_title_calls(job, q) != 0) {
+            sd_error("out of memory adding videos.list calls job=%s channel=%s",
+                     job->request->job_id, job->request->site);
+            return false;
+        }
+    }
+    return job->call_count > before;
+}
+
+void sd_yt_job_call_ended(sd_yt_job *job)
+{
+    if (job->calls_left > 0) {
+        s_pump(job);
+        return;
+    }
+    if (!job->titles_stage && s_start_titles(job)) {
+        s_pump(job);
+        return;
+    }
+    s_schedule_finish(job);
+}
+
+//  -------------------------------------------------------------------------
+//  Setting up
+
+//  Adds the reports.query calls of a query: one per period and channel id.
+static int s_plan_reports(sd_yt_job *job, size_t q)
+{
+    const sd_query *query = &job->request->queries[q];
+    const sd_config_youtube *youtube = &job->context.config->youtube;
+    sd_yt_result *result = &job->results[q];
+    result->rollups = calloc(query->period_count + 1, sizeof *result->rollups);
+    if (!result->rollups)
+        return -1;
+    for (size_t p = 0; p < query->period_count; p++) {
+        if (!(result->rollups[p] = sd_yt_rollup_new(query)))
+            return -1;
+        for (size_t i = 0; i < job->channel->id_count; i++) {
+            char *url = sd_yt_reports_url(youtube->analytics_api_base, query,
+                                          query->periods[p].start, query->periods[p].end,
+                                          job->channel->ids[i].id, youtube->content_owner, NULL);
+            sd_yt_call *call = s_add_call(job, SD_YT_CALL_REPORT, q, url);
+            if (!call)
+                return -1;
+            call->period = p;
+            call->id = i;
+        }
+    }
+    return 0;
+}
+
+//  Adds the subscriber change call of (q, p, id) when days passed between
+//  the period's end and yesterday. Returns 0 or -1.
+static int s_plan_change(sd_yt_job *job, size_t q, size_t p, size_t i)
+{
+    const sd_query *query = &job->request->queries[q];
+    const sd_config_youtube *youtube = &job->context.config->youtube;
+    sd_date end, yesterday = sd_date_add_days(sd_date_from_ms(sd_now_ms()), -1);
+    if (sd_date_parse(query->periods[p].end, &end) != 0)
+        return 0;                   //  the reports call of the period reports the bad date
+    sd_date first = sd_date_add_days(end, 1);
+    if (sd_date_compare(first, yesterday) > 0)
+        return 0;
+    char start_text[11], end_text[11];
+    sd_date_format(first, start_text);
+    sd_date_format(yesterday, end_text);
+    char *url = sd_yt_reports_url(youtube->analytics_api_base, query, start_text, end_text,
+                                  job->channel->ids[i].id, youtube->content_owner,
+                                  "subscribersGained,subscribersLost");
+    sd_yt_call *call = s_add_call(job, SD_YT_CALL_CHANGE, q, url);
+    if (!call)
+        return -1;
+    call->period = p;
+    call->id = i;
+    return 0;
+}
+
+//  Adds the channels.list calls (50 ids each) and the change calls.
+static int s_plan_channels(sd_yt_job *job, size_t q)
+{
+    const sd_query *query = &job->request->queries[q];
+    sd_yt_result *result = &job->results[q];
+    size_t ids = job->channel->id_count;
+    result->counts = malloc((ids + 1) * sizeof *result->counts);
+    result->changes = calloc(query->period_count * ids + 1, sizeof *result->changes);
+    if (!result->counts || !result->changes)
+        return -1;
+    for (size_t i = 0; i < ids; i++)
+        result->counts[i] = -1;
+    for (size_t first = 0; first < ids; first += SD_YT_LIST_MAX_IDS) {
+        const char *list[SD_YT_LIST_MAX_IDS];
+        size_t count = ids - first < SD_YT_LIST_MAX_IDS ? ids - first : SD_YT_LIST_MAX_IDS;
+        for (size_t i = 0; i < count; i++)
+            list[i] = job->channel->ids[first + i].id;
+        char *url = sd_yt_list_url(job->context.config->youtube.data_api_base, "channels",
+                                   "statistics", list, count);
+        sd_yt_call *call = s_add_call(job, SD_YT_CALL_CHANNELS, q, url);
+        if (!call)
+            return -1;
+        call->id = first;
+        call->id_count = count;
+    }
+    for (size_t p = 0; p < query->period_count; p++)
+        for (size_t i = 0; i < ids; i++)
+            if (s_plan_change(job, q, p, i) != 0)
+                return -1;
+    return 0;
+}
+
+//  Plans one query, or records why it cannot run in its periods' errors.
+static int s_plan_query(sd_yt_job *job, size_t q)
+{
+    const sd_query *query = &job->request->queries[q];
+    sd_yt_result *result = &job->results[q];
+    char error[SD_YT_ERROR_MAX];
+    result->errors = calloc(query->period_count + 1, sizeof *result->errors);
+    if (!result->errors)
+        return -1;
+    if (sd_yt_query_check(query, error, sizeof error) != 0) {
+        sd_warning("%s request=%s job=%s channel=%s", error, job->request->request_id,
+                   job->request->job_id, job->request->site);
+        for (size_t p = 0; p < query->period_count; p++)
+            result->errors[p] = zsys_sprintf("channel %s: %s", job->request->site, error);
+        return 0;
+    }
+    return sd_yt_query_is_channels(query) ? s_plan_channels(job, q) : s_plan_reports(job, q);
+}
+
+//  Sets job_error when the job cannot run at all.
+static void s_check_job(sd_yt_job *job)
+{
+    const sd_fetch_request *request = job->request;
+    job->channel = sd_config_find_channel(job->context.config, request->site);
+    if (!job->channel)
+        job->job_error = zsys_sprintf("channel %s is not in youtube.channels of the worker's "
+                                      "config %s", request->site, job->context.config->path);
+    else if (job->channel->id_count == 0)
+        job->job_error = zsys_sprintf("channel %s has no channel ids in the worker's config",
+                                      request->site);
+    else if (request->deadline_ms > 0 && request->deadline_ms <= sd_clock_ms())
+        job->job_error = zsys_sprintf("channel %s: the job's deadline passed before it started",
+                                      request->site);
+    if (job->job_error)
+        sd_error("%s request=%s job=%s channel=%s", job->job_error, request->request_id,
+                 request->job_id, request->site);
+}
+
+static int s_plan(sd_yt_job *job)
+{
+    job->results = calloc(job->request->query_count + 1, sizeof *job->results);
+    if (!job->results)
+        return -1;
+    if (job->job_error)
+        return 0;
+    for (size_t q = 0; q < job->request->query_count; q++)
+        if (s_plan_query(job, q) != 0)
+            return -1;
+    return 0;
+}
+
+sd_yt_job *sd_yt_job_new(const sd_yt_context *context, sd_msg **request,
+                         sd_yt_job_done_fn *done, void *arg)
+{
+    sd_yt_job *job = calloc(1, sizeof *job);
+    if (!job) {
+        sd_msg_destroy(request);
+        return NULL;
+    }
+    job->context = *context;
+    job->request_msg = *request;
+    *request = NULL;
+    job->request = &job->request_msg->as.fetch_request;
+    job->finish_timer = -1;
+    job->done = done;
+    job->arg = arg;
+    return job;
+}
+
+int sd_yt_job_start(sd_yt_job *job)
+{
+    job->started_ms = sd_clock_ms();
+    s_check_job(job);
+    if (s_plan(job) != 0) {
+        sd_error("out of memory planning the job request=%s job=%s channel=%s",
+                 job->request->request_id, job->request->job_id, job->request->site);
+        free(job->job_error);
+        job->job_error = strdup("the YouTube worker ran out of memory planning the job");
+        for (size_t i = 0; i < job->call_count; i++)
+            job->calls[i]->state = SD_YT_CALL_DONE;
+        job->calls_left = 0;
+        job->titles_stage = true;
+    }
+    sd_info("job started: %zu queries, %zu API calls planned request=%s job=%s channel=%s",
+            job->request->query_count, job->call_count, job->request->request_id,
+            job->request->job_id, job->request->site);
+    if (job->calls_left == 0)
+        job->titles_stage = true;
+    if (job->calls_left == 0) {
+        s_schedule_finish(job);
+        return job->finish_timer >= 0 ? 0 : -1;
+    }
+    s_pump(job);
+    return 0;
+}
+
+zmsg_t *sd_yt_job_take_reply(sd_yt_job *job)
+{
+    return job->reply ? sd_part_encode(job->reply) : NULL;
+}
+
+const sd_fetch_request *sd_yt_job_request(const sd_yt_job *job)
+{
+    return job->request;
+}
+
+static void s_result_clear(sd_yt_result *result, const sd_query *query)
+{
+    for (size_t p = 0; p < query->period_count; p++) {
+        if (result->rollups)
+            sd_yt_rollup_destroy(&result->rollups[p]);
+        if (result->errors)
+            free(result->errors[p]);
+    }
+    free(result->rollups);
+    free(result->errors);
+    free(result->counts);
+    free(result->changes);
+    sd_strings_clear(&result->warnings);
+}
+
+void sd_yt_job_destroy(sd_yt_job **job_p)
+{
+    sd_yt_job *job = *job_p;
+    if (!job)
+        return;
+    for (size_t i = 0; i < job->call_count; i++)
+        sd_yt_call_destroy(&job->calls[i]);
+    free(job->calls);
+    if (job->finish_timer >= 0)
+        zloop_timer_end(job->context.loop, job->finish_timer);
+    for (size_t q = 0; job->results && q < job->request->query_count; q++)
+        s_result_clear(&job->results[q], &job->request->queries[q]);
+    free(job->results);
+    zstr_free(&job->job_error);
+    sd_msg_destroy(&job->reply);
+    sd_msg_destroy(&job->request_msg);
+    free(job);
+    *job_p = NULL;
+}

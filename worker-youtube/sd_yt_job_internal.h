@@ -1,0 +1,91 @@
+/*  sd_yt_job_internal: the parts of a YouTube job shared by sd_yt_job.c
+    (setting up, finishing, publishing) and sd_yt_call.c (running one API
+    call). Not for use outside the worker.
+*/
+#ifndef SD_YT_JOB_INTERNAL_H
+#define SD_YT_JOB_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sd_yt_job.h"
+#include "sd_yt_rollup.h"
+
+#define SD_YT_ERROR_MAX 1024
+
+typedef enum {
+    SD_YT_CALL_REPORT,              //  reports.query of (query, period, id)
+    SD_YT_CALL_CHANGE,              //  subscribers gained and lost of (query, period, id) since the end
+    SD_YT_CALL_CHANNELS,            //  channels.list statistics of up to 50 ids of a query
+    SD_YT_CALL_VIDEOS,              //  videos.list snippet of up to 50 videos of a query
+} sd_yt_call_kind;
+
+typedef enum {
+    SD_YT_CALL_QUEUED,
+    SD_YT_CALL_RUNNING,             //  waiting for a token or the API
+    SD_YT_CALL_DONE,
+} sd_yt_call_state;
+
+typedef struct {
+    sd_yt_job *job;
+    sd_yt_call_kind kind;
+    size_t query;
+    size_t period;                  //  REPORT, CHANGE
+    size_t id;                      //  REPORT, CHANGE: index of the channel id; CHANNELS: first
+    size_t id_count;                //  CHANNELS
+    char **videos;                  //  VIDEOS
+    size_t video_count;
+    char *url;
+    sd_yt_call_state state;
+    sd_oauth_user *source;          //  set while a token request waits
+    bool waiting_token;
+    int64_t retry_id;               //  sd_retry id while sent, else 0
+    char *token;                    //  the access token sent (secret)
+    bool reauthorized;              //  a 401 already got a new token
+    char key[SD_CACHE_KEY_SIZE];    //  cache key, "" when not cached
+} sd_yt_call;
+
+//  What the calls of one query produced.
+typedef struct {
+    sd_yt_rollup **rollups;         //  per period (youtube.reports)
+    int64_t *changes;               //  per period x id: gained - lost after the period (youtube.channels)
+    int64_t *counts;                //  per id: today's subscriber count, -1 until known
+    char **errors;                  //  per period: the first error, or NULL
+    sd_strings warnings;
+} sd_yt_result;
+
+struct sd_yt_job {
+    sd_yt_context context;
+    sd_msg *request_msg;
+    const sd_fetch_request *request;
+    const sd_config_channel *channel;
+    sd_yt_result *results;          //  per query
+    sd_yt_call **calls;
+    size_t call_count;
+    size_t calls_left;              //  calls not yet done
+    size_t running;
+    bool titles_stage;              //  the videos.list calls were added
+    char *job_error;                //  set when the job cannot run at all
+    int finish_timer;               //  -1 when none
+    sd_msg *reply;
+    sd_yt_job_done_fn *done;
+    void *arg;
+    int64_t started_ms;
+    size_t api_calls;
+    size_t cache_hits;
+};
+
+//  Starts a queued call: from the cache, or a token request then the API.
+void sd_yt_call_start(sd_yt_call *call);
+
+//  Records error for the periods the call feeds and ends the call.
+void sd_yt_call_fail(sd_yt_call *call, const char *error);
+
+//  Stops what the call waits for (token or HTTP) and frees it. Safe on NULL.
+void sd_yt_call_destroy(sd_yt_call **call);
+
+//  Called by sd_yt_call.c when a call ends: starts queued calls and
+//  finishes the stage when none is left.
+void sd_yt_job_call_ended(sd_yt_job *job);
+
+#endif

@@ -1,0 +1,63 @@
+/*  sd_yt_query: the queries a YouTube fetch job may carry, and the API URLs
+    that run them.
+
+    api "youtube.reports": YouTube Analytics reports.query. metrics are API
+    metric names (views, estimatedMinutesWatched, ...). dimensions are API
+    dimension names (day, country, video, insightTrafficSourceType), and
+    "title" may go with "video": the worker fills it from videos.list.
+    params_json may set "sort" (e.g. "-estimatedMinutesWatched") and
+    "filters" (extra filters such as "country==US", joined after the
+    worker's own channel filter). limit becomes maxResults when the query
+    has the video dimension (the API requires it there, at most 200);
+    otherwise every row is fetched, because the top rows of each channel id
+    do not add up to the top rows of their roll-up. A video belongs to one
+    channel id, so per-id top videos do add up.
+
+    api "youtube.channels": the subscriber count at the end of each period
+    (metric "subscriberCount", no dimensions): channels.list statistics
+    give today's count, from which the subscribers gained minus lost
+    between the period's end and yesterday are subtracted.
+*/
+#ifndef SD_YT_QUERY_H
+#define SD_YT_QUERY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sd_proto.h"
+
+#define SD_YT_API_REPORTS "youtube.reports"
+#define SD_YT_API_CHANNELS "youtube.channels"
+
+//  The Data API lists at most 50 ids per channels.list or videos.list call.
+#define SD_YT_LIST_MAX_IDS 50
+
+//  maxResults that reports.query accepts with the video dimension.
+#define SD_YT_VIDEO_MAX_RESULTS 200
+
+//  Checks that the worker can run the query. Returns 0, or -1 with error
+//  filled with what to change.
+int sd_yt_query_check(const sd_query *query, char *error, size_t error_size);
+
+//  Returns true when the query's api is SD_YT_API_CHANNELS.
+bool sd_yt_query_is_channels(const sd_query *query);
+
+//  Returns true when the query lists the "title" dimension.
+bool sd_yt_query_wants_titles(const sd_query *query);
+
+//  Builds the reports.query URL of one period for channel_id: with
+//  content_owner, ids=contentOwner==OWNER and filters=channel==ID; without,
+//  ids=channel==MINE. When metrics_override is not NULL, the URL requests
+//  those metrics with no dimensions, sort or maxResults (the subscriber
+//  change calls). start and end are the dates. Returns a new string the
+//  caller frees, or NULL.
+char *sd_yt_reports_url(const char *api_base, const sd_query *query, const char *start,
+                        const char *end, const char *channel_id, const char *content_owner,
+                        const char *metrics_override);
+
+//  Builds a Data API list URL: {data_api_base}/{resource}?part=PART&id=A,B
+//  with ids[0 .. count-1]. Returns a new string, or NULL.
+char *sd_yt_list_url(const char *data_api_base, const char *resource, const char *part,
+                     const char *const *ids, size_t count);
+
+#endif
