@@ -72,9 +72,7 @@ __attribute__((format(printf, 2, 3))) static void s_append_format(s_text *text, 
         s_append(text, line, (size_t)length);
 }
 
-//  Returns true when address is a plain ASCII address "local@domain" with
-//  nothing that could break a header or an SMTP command.
-static bool s_address_valid(const char *address)
+bool sd_mail_address_valid(const char *address)
 {
     const char *at = address ? strchr(address, '@') : NULL;
     if (!at || at == address || at[1] == '\0' || strchr(at + 1, '@') || strlen(address) > 254)
@@ -95,15 +93,18 @@ static bool s_is_ascii(const char *text)
     return true;
 }
 
-//  Checks every address and the subject. Returns 0, or -1 with error filled.
+static int s_check_parts(const sd_mail_message *message, char *error, size_t size);
+
+//  Checks every address, the subject, the bodies and the parts. Returns 0,
+//  or -1 with error filled.
 static int s_check(const sd_mail_message *message, char *error, size_t size)
 {
-    if (!s_address_valid(message->from)) {
+    if (!sd_mail_address_valid(message->from)) {
         snprintf(error, size, "invalid sender address \"%.100s\"; expected local@domain in ASCII",
                  message->from ? message->from : "");
         return -1;
     }
-    if (message->reply_to && !s_address_valid(message->reply_to)) {
+    if (message->reply_to && !sd_mail_address_valid(message->reply_to)) {
         snprintf(error, size, "invalid Reply-To address \"%.100s\"", message->reply_to);
         return -1;
     }
@@ -112,7 +113,7 @@ static int s_check(const sd_mail_message *message, char *error, size_t size)
         return -1;
     }
     for (size_t i = 0; i < message->recipient_count; i++) {
-        if (!s_address_valid(message->recipients[i])) {
+        if (!sd_mail_address_valid(message->recipients[i])) {
             snprintf(error, size,
                      "invalid recipient address \"%.100s\"; expected local@domain "
                      "in ASCII",
@@ -126,9 +127,68 @@ static int s_check(const sd_mail_message *message, char *error, size_t size)
         return -1;
     }
     if (!sd_utf8_valid(subject, strlen(subject), false, NULL) || !message->text ||
-        !sd_utf8_valid(message->text, strlen(message->text), false, NULL)) {
+        !sd_utf8_valid(message->text, strlen(message->text), false, NULL) ||
+        (message->html && !sd_utf8_valid(message->html, strlen(message->html), false, NULL))) {
         snprintf(error, size, "the subject or the body is not valid UTF-8 text");
         return -1;
+    }
+    if (!message->html && (message->inline_count > 0 || message->attachment_count > 0)) {
+        snprintf(error, size, "inline parts and attachments need an HTML body");
+        return -1;
+    }
+    return s_check_parts(message, error, size);
+}
+
+//  Returns true when text is non-empty and made only of ASCII letters,
+//  digits and the characters of extra.
+static bool s_token_valid(const char *text, const char *extra)
+{
+    if (!text || !*text || strlen(text) > 200)
+        return false;
+    for (const char *p = text; *p; p++) {
+        bool alnum = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                     (*p >= '0' && *p <= '9');
+        if (!alnum && !strchr(extra, *p))
+            return false;
+    }
+    return true;
+}
+
+static int s_check_part(const sd_mail_part *part, bool is_inline, char *error, size_t size)
+{
+    //  A content type such as "text/csv; charset=utf-8": no quotes, no line
+    //  breaks, so it cannot end its header early.
+    if (!s_token_valid(part->content_type, "/.+-;= ")) {
+        snprintf(error, size, "invalid MIME content type \"%.100s\"",
+                 part->content_type ? part->content_type : "");
+        return -1;
+    }
+    if (part->filename && !s_token_valid(part->filename, "._-")) {
+        snprintf(error, size, "invalid attachment file name \"%.100s\"; use letters, digits, "
+                 "'.', '_' and '-'", part->filename);
+        return -1;
+    }
+    if (is_inline && !s_token_valid(part->content_id, "._-@")) {
+        snprintf(error, size, "invalid Content-ID \"%.100s\" of an inline part",
+                 part->content_id ? part->content_id : "");
+        return -1;
+    }
+    if (!part->data && part->size > 0) {
+        snprintf(error, size, "a MIME part has no data");
+        return -1;
+    }
+    return 0;
+}
+
+static int s_check_parts(const sd_mail_message *message, char *error, size_t size)
+{
+    for (size_t i = 0; i < message->inline_count; i++) {
+        if (s_check_part(&message->inline_parts[i], true, error, size) != 0)
+            return -1;
+    }
+    for (size_t i = 0; i < message->attachment_count; i++) {
+        if (s_check_part(&message->attachments[i], false, error, size) != 0)
+            return -1;
     }
     return 0;
 }
@@ -208,9 +268,7 @@ static void s_append_headers(s_text *text, const sd_mail_message *message, int64
         s_append_string(text, subject);
     else
         s_append_encoded(text, subject);
-    s_append_string(text, "\r\nMIME-Version: 1.0\r\n"
-                          "Content-Type: text/plain; charset=UTF-8\r\n"
-                          "Content-Transfer-Encoding: 8bit\r\n\r\n");
+    s_append_string(text, "\r\nMIME-Version: 1.0\r\n");
 }
 
 //  Appends the body with CRLF line ends, breaking lines longer than
@@ -234,13 +292,116 @@ static void s_append_body(s_text *text, const char *body)
         s_append(text, "\r\n", 2);
 }
 
+static void s_append_text_part(s_text *text, const char *body)
+{
+    s_append_string(text, "Content-Type: text/plain; charset=UTF-8\r\n"
+                          "Content-Transfer-Encoding: 8bit\r\n\r\n");
+    s_append_body(text, body);
+}
+
+//  Appends size bytes of data in base64, 76 characters a line (RFC 2045).
+static void s_append_base64(s_text *text, const unsigned char *data, size_t size)
+{
+    for (size_t done = 0; done < size; done += 57) {
+        size_t length = size - done < 57 ? size - done : 57;
+        unsigned char line[77];
+        EVP_EncodeBlock(line, data + done, (int)length);
+        s_append_string(text, (const char *)line);
+        s_append(text, "\r\n", 2);
+    }
+}
+
+static void s_append_part(s_text *text, const sd_mail_part *part, bool is_inline)
+{
+    s_append_format(text, "Content-Type: %s\r\nContent-Transfer-Encoding: base64\r\n",
+                    part->content_type);
+    if (is_inline)
+        s_append_format(text, "Content-ID: <%s>\r\n", part->content_id);
+    s_append_string(text, is_inline ? "Content-Disposition: inline"
+                                    : "Content-Disposition: attachment");
+    if (part->filename)
+        s_append_format(text, "; filename=\"%s\"", part->filename);
+    s_append_string(text, "\r\n\r\n");
+    s_append_base64(text, part->data, part->size);
+}
+
+//  Starts a multipart entity: its headers, then the preamble is empty.
+static void s_open_multipart(s_text *text, const char *subtype, const char *boundary)
+{
+    s_append_format(text, "Content-Type: multipart/%s; boundary=\"%s\"\r\n\r\n", subtype,
+                    boundary);
+}
+
+static void s_delimiter(s_text *text, const char *boundary, bool last)
+{
+    s_append_format(text, "\r\n--%s%s\r\n", boundary, last ? "--" : "");
+}
+
+//  Appends the HTML part, wrapped with its inline images in
+//  multipart/related when there are any.
+static void s_append_html(s_text *text, const sd_mail_message *message, const char *boundary)
+{
+    if (message->inline_count > 0) {
+        s_open_multipart(text, "related", boundary);
+        s_delimiter(text, boundary, false);
+    }
+    s_append_string(text, "Content-Type: text/html; charset=UTF-8\r\n"
+                          "Content-Transfer-Encoding: base64\r\n\r\n");
+    s_append_base64(text, (const unsigned char *)message->html, strlen(message->html));
+    for (size_t i = 0; i < message->inline_count; i++) {
+        s_delimiter(text, boundary, false);
+        s_append_part(text, &message->inline_parts[i], true);
+    }
+    if (message->inline_count > 0)
+        s_delimiter(text, boundary, true);
+}
+
+//  Appends the MIME body of a message with HTML. Boundaries are random
+//  hex after "=_", which base64 never contains and text is unlikely to.
+static void s_append_mime(s_text *text, const sd_mail_message *message)
+{
+    unsigned char random[12];
+    if (RAND_bytes(random, sizeof random) != 1) {
+        text->failed = true;
+        return;
+    }
+    char base[32] = "=_sd";
+    for (size_t i = 0; i < sizeof random; i++)
+        snprintf(base + 4 + 2 * i, sizeof base - 4 - 2 * i, "%02x", random[i]);
+    char mixed[40], alternative[40], related[40];
+    snprintf(mixed, sizeof mixed, "%s_m", base);
+    snprintf(alternative, sizeof alternative, "%s_a", base);
+    snprintf(related, sizeof related, "%s_r", base);
+
+    bool with_attachments = message->attachment_count > 0;
+    if (with_attachments) {
+        s_open_multipart(text, "mixed", mixed);
+        s_delimiter(text, mixed, false);
+    }
+    s_open_multipart(text, "alternative", alternative);
+    s_delimiter(text, alternative, false);
+    s_append_text_part(text, message->text);
+    s_delimiter(text, alternative, false);
+    s_append_html(text, message, related);
+    s_delimiter(text, alternative, true);
+    for (size_t i = 0; i < message->attachment_count; i++) {
+        s_delimiter(text, mixed, false);
+        s_append_part(text, &message->attachments[i], false);
+    }
+    if (with_attachments)
+        s_delimiter(text, mixed, true);
+}
+
 char *sd_mail_format(const sd_mail_message *message, int64_t now_ms, char *error, size_t size)
 {
     if (s_check(message, error, size) != 0)
         return NULL;
     s_text text = {0};
     s_append_headers(&text, message, now_ms);
-    s_append_body(&text, message->text);
+    if (message->html)
+        s_append_mime(&text, message);
+    else
+        s_append_text_part(&text, message->text);
     if (text.failed) {
         snprintf(error, size, "out of memory while formatting the mail");
         free(text.data);
@@ -249,27 +410,30 @@ char *sd_mail_format(const sd_mail_message *message, int64_t now_ms, char *error
     return text.data;
 }
 
-//  Feeds the message to libcurl.
-typedef struct {
-    const char *data;
+struct sd_mail_upload {
+    CURL *curl;
+    struct curl_slist *recipients;
+    char *text;                     //  the formatted message
+    const char *next;               //  first byte libcurl has not read yet
     size_t left;
-} s_upload;
+    char curl_error[CURL_ERROR_SIZE];
+};
 
 static size_t s_read(char *buffer, size_t size, size_t count, void *arg)
 {
-    s_upload *upload = arg;
+    sd_mail_upload *upload = arg;
     size_t length = size * count < upload->left ? size * count : upload->left;
-    memcpy(buffer, upload->data, length);
-    upload->data += length;
+    memcpy(buffer, upload->next, length);
+    upload->next += length;
     upload->left -= length;
     return length;
 }
 
 //  Sets the options of one transfer. Returns CURLE_OK or the first error.
-static CURLcode s_configure(CURL *curl, const sd_mail_server *server,
-                            const sd_mail_message *message, struct curl_slist *recipients,
-                            s_upload *upload, char *curl_error)
+static CURLcode s_configure(sd_mail_upload *upload, const sd_mail_server *server,
+                            const sd_mail_message *message)
 {
+    CURL *curl = upload->curl;
     char sender[300];
     snprintf(sender, sizeof sender, "<%s>", message->from);
     CURLcode rc = CURLE_OK;
@@ -281,7 +445,7 @@ static CURLcode s_configure(CURL *curl, const sd_mail_server *server,
     if (rc == CURLE_OK)
         rc = curl_easy_setopt(curl, CURLOPT_MAIL_FROM, sender);
     if (rc == CURLE_OK)
-        rc = curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, recipients);
+        rc = curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, upload->recipients);
     if (rc == CURLE_OK)
         rc = curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
     if (rc == CURLE_OK)
@@ -293,7 +457,9 @@ static CURLcode s_configure(CURL *curl, const sd_mail_server *server,
     if (rc == CURLE_OK)
         rc = curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     if (rc == CURLE_OK)
-        rc = curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, curl_error);
+        rc = curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, upload->curl_error);
+    if (rc == CURLE_OK)
+        rc = curl_easy_setopt(curl, CURLOPT_PRIVATE, upload);
     if (rc == CURLE_OK && server->starttls)
         rc = curl_easy_setopt(curl, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
     if (rc == CURLE_OK && server->user && server->password)
@@ -321,31 +487,72 @@ static struct curl_slist *s_recipient_list(const sd_mail_message *message)
     return list;
 }
 
-int sd_mail_send(const sd_mail_server *server, const sd_mail_message *message, char *error,
-                 size_t size)
+sd_mail_upload *sd_mail_upload_new(const sd_mail_server *server, const sd_mail_message *message,
+                                   char *error, size_t size)
 {
     if (!server->url || !*server->url) {
         snprintf(error, size, "no SMTP server configured; set smtp.url");
-        return -1;
+        return NULL;
     }
-    char *text = sd_mail_format(message, sd_now_ms(), error, size);
-    if (!text)
+    sd_mail_upload *upload = calloc(1, sizeof *upload);
+    if (!upload) {
+        snprintf(error, size, "out of memory while preparing the mail");
+        return NULL;
+    }
+    upload->text = sd_mail_format(message, sd_now_ms(), error, size);
+    if (!upload->text) {
+        sd_mail_upload_destroy(&upload);
+        return NULL;
+    }
+    upload->next = upload->text;
+    upload->left = strlen(upload->text);
+    upload->recipients = s_recipient_list(message);
+    upload->curl = upload->recipients ? curl_easy_init() : NULL;
+    CURLcode rc = upload->curl ? s_configure(upload, server, message) : CURLE_OUT_OF_MEMORY;
+    if (rc != CURLE_OK) {
+        snprintf(error, size, "preparing the mail transfer failed: %s", curl_easy_strerror(rc));
+        sd_mail_upload_destroy(&upload);
+    }
+    return upload;
+}
+
+CURL *sd_mail_upload_handle(sd_mail_upload *upload)
+{
+    return upload->curl;
+}
+
+void sd_mail_upload_describe(sd_mail_upload *upload, CURLcode rc, const char *url, char *error,
+                             size_t size)
+{
+    long code = 0;
+    curl_easy_getinfo(upload->curl, CURLINFO_RESPONSE_CODE, &code);
+    snprintf(error, size, "sending mail through %s failed: %s (last SMTP reply %ld)", url,
+             *upload->curl_error ? upload->curl_error : curl_easy_strerror(rc), code);
+}
+
+void sd_mail_upload_destroy(sd_mail_upload **upload_p)
+{
+    sd_mail_upload *upload = *upload_p;
+    if (!upload)
+        return;
+    if (upload->curl)
+        curl_easy_cleanup(upload->curl);
+    curl_slist_free_all(upload->recipients);
+    free(upload->text);
+    free(upload);
+    *upload_p = NULL;
+}
+
+int sd_mail_send(const sd_mail_server *server, const sd_mail_message *message, char *error,
+                 size_t size)
+{
+    sd_mail_upload *upload = sd_mail_upload_new(server, message, error, size);
+    if (!upload)
         return -1;
-    s_upload upload = {text, strlen(text)};
-    char curl_error[CURL_ERROR_SIZE] = "";
-    struct curl_slist *recipients = s_recipient_list(message);
-    CURL *curl = recipients ? curl_easy_init() : NULL;
-    CURLcode rc = curl ? s_configure(curl, server, message, recipients, &upload, curl_error)
-                       : CURLE_OUT_OF_MEMORY;
-    if (rc == CURLE_OK)
-        rc = curl_easy_perform(curl);
+    CURLcode rc = curl_easy_perform(upload->curl);
     if (rc != CURLE_OK)
-        snprintf(error, size, "sending mail through %s failed: %s", server->url,
-                 *curl_error ? curl_error : curl_easy_strerror(rc));
-    if (curl)
-        curl_easy_cleanup(curl);
-    curl_slist_free_all(recipients);
-    free(text);
+        sd_mail_upload_describe(upload, rc, server->url, error, size);
+    sd_mail_upload_destroy(&upload);
     return rc == CURLE_OK ? 0 : -1;
 }
 

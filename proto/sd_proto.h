@@ -189,6 +189,7 @@ typedef struct {
     int64_t deadline_ms;            //  absolute, milliseconds since the Unix epoch
     char *delivery_id;              //  "" unless the scheduler sends it
     char *yearly_alignment;         //  "calendar" or "weekday"
+    char *subject;                  //  mail subject; "" for the reporter's own
 } sd_report_request;
 
 typedef struct {

@@ -130,6 +130,7 @@ static void s_report_request(sd_decoder *decoder, const msgpack_object *map,
     sd_decode_string_field(decoder, map, "delivery_id", "", &request->delivery_id);
     sd_decode_enum_field(decoder, map, "yearly_alignment", sd_proto_yearly_alignments, "calendar",
                          &request->yearly_alignment);
+    sd_decode_string_field(decoder, map, "subject", "", &request->subject);
 }
 
 static void s_output(sd_decoder *decoder, const msgpack_object *object, sd_output *output)

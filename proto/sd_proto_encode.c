@@ -374,7 +374,7 @@ static void s_envelope(s_encoder *self, sd_msg_type type, size_t fields)
 
 static void s_report_request(s_encoder *self, const sd_report_request *request)
 {
-    s_envelope(self, SD_MSG_REPORT_REQUEST, 10);
+    s_envelope(self, SD_MSG_REPORT_REQUEST, 11);
     s_string_field(self, "request_id", request->request_id, NULL);
     s_string_field(self, "report", request->report, NULL);
     s_strings_field(self, "sites", &request->sites);
@@ -387,6 +387,7 @@ static void s_report_request(s_encoder *self, const sd_report_request *request)
     s_enum_field(self, "yearly_alignment",
                  request->yearly_alignment ? request->yearly_alignment : "calendar",
                  sd_proto_yearly_alignments);
+    s_string_field(self, "subject", request->subject, "");
 }
 
 static void s_output(s_encoder *self, const sd_output *output)

@@ -91,6 +91,7 @@ static void s_report_request_clear(sd_report_request *request)
     sd_strings_clear(&request->recipients);
     s_free_string(&request->delivery_id);
     s_free_string(&request->yearly_alignment);
+    s_free_string(&request->subject);
 }
 
 static void s_report_reply_clear(sd_report_reply *reply)

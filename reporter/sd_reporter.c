@@ -8,7 +8,11 @@
 #include "sd_reporter.h"
 
 #include "sd_bus.h"
+#include "sd_chart.h"
 #include "sd_compose.h"
+#include "sd_delivery.h"
+#include "sd_templates.h"
+#include "sd_finish.h"
 #include "sd_log.h"
 #include "sd_mdcli.h"
 #include "sd_mdp.h"
@@ -27,6 +31,7 @@ typedef struct {
     sd_msg **replies;               //  first fetch.reply per job, NULL until in
     char **job_errors;              //  why a job failed as a whole, NULL unless it did
     int timer;                      //  zloop id of the render timer, -1 when none
+    bool mailing;                   //  rendered; the mail is on its way (sd_delivery)
 } s_job;
 
 struct sd_reporter {
@@ -37,6 +42,7 @@ struct sd_reporter {
     sd_mdcli *client;               //  fetch jobs to "ga" and "youtube"
     zsock_t *bus;                   //  SUB on "table.<id>."
     zloop_t *loop;                  //  set by sd_reporter_attach
+    sd_delivery *delivery;          //  mail and delivery ids, created by sd_reporter_attach
     s_job *job;                     //  NULL when idle
 };
 
@@ -113,30 +119,43 @@ static void s_reply_error(sd_reporter *self, zframe_t **client, const char *id, 
     sd_msg_destroy(&msg);
 }
 
-//  Adds a warning to the outcome for recipients that were not mailed.
-static int s_note_recipients(const s_job *job, sd_outcome *outcome)
+//  Replies with the report once the mail was accepted or given up on.
+static void s_on_delivered(sd_msg **reply, void *arg)
 {
-    size_t count = job->request->as.report_request.recipients.count;
-    if (count == 0)
-        return 0;
-    //  TODO: send the report by mail (smtp section) to the recipients.
-    char text[160];
-    snprintf(text, sizeof text, "mail delivery is not implemented yet; the report was not sent "
-                                "to %zu recipient(s)", count);
-    return sd_strings_push(&outcome->warnings, text);
+    sd_reporter *self = arg;
+    if (!self->job)
+        return;
+    s_reply(self, &self->job->client, *reply);
+    s_job_destroy(self, &self->job);
 }
 
 //  Renders the report with what has arrived, replies and ends the job.
 static void s_finish(sd_reporter *self)
 {
     s_job *job = self->job;
+    if (job->mailing)
+        return;
     sd_plan *plan = job->plan;
-    sd_outcome outcome;
+    const sd_report_request *request = &job->request->as.report_request;
+    sd_outcome outcome = {0};
     sd_msg *reply = NULL;
-    if (sd_outcome_compute(plan, job->tables, job->replies, job->job_errors, &outcome) == 0) {
-        if (s_note_recipients(job, &outcome) == 0)
-            reply = sd_compose_reply(plan, job->tables, &outcome,
-                                     &job->request->as.report_request.formats);
+    if (sd_finish_tables(plan, job->tables) != 0)
+        sd_error("tables not finished (out of memory) request=%s", plan->request_id);
+    else if (sd_outcome_compute(plan, job->tables, job->replies, job->job_errors, &outcome) == 0)
+        reply = sd_compose_reply(plan, job->tables, &outcome, &request->formats);
+    if (reply && request->recipients.count > 0) {
+        //  The reply goes out when the mail was accepted or given up on.
+        sd_info("report rendered, mailing status=%s recipients=%zu request=%s report=%s",
+                reply->as.report_reply.status, request->recipients.count, plan->request_id,
+                plan->report->name);
+        job->mailing = true;
+        if (job->timer >= 0)
+            zloop_timer_end(self->loop, job->timer);
+        job->timer = -1;
+        sd_delivery_start(self->delivery, plan, job->tables, &outcome, request, &reply,
+                          s_on_delivered, self);
+        sd_outcome_clear(&outcome);
+        return;
     }
     if (reply) {
         sd_info("report rendered status=%s missing=%zu warnings=%zu request=%s report=%s",
@@ -181,10 +200,11 @@ static int s_on_render_timer(zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
-//  Sends the fetch jobs of the plan. A job that cannot be sent fails at once.
-static void s_send_jobs(sd_reporter *self, s_job *job)
+//  Sends the fetch jobs of the plan from index `first` on. A job that
+//  cannot be sent fails at once.
+static void s_send_jobs(sd_reporter *self, s_job *job, size_t first)
 {
-    for (size_t j = 0; j < job->plan->job_count; j++) {
+    for (size_t j = first; j < job->plan->job_count; j++) {
         const sd_fetch_request *fetch = &job->plan->jobs[j]->as.fetch_request;
         zmsg_t *body = s_encode(job->plan->jobs[j]);
         if (body && sd_mdcli_send(self->client, fetch->service, &body) == 0) {
@@ -211,8 +231,10 @@ static s_job *s_job_new(sd_msg **request, sd_plan **plan, zframe_t **client)
         *client = NULL;
         size_t tables = job->plan->table_count ? job->plan->table_count : 1;
         job->tables = calloc(tables, sizeof *job->tables);
-        job->replies = calloc(job->plan->job_count, sizeof *job->replies);
-        job->job_errors = calloc(job->plan->job_count, sizeof *job->job_errors);
+        //  Room for the second-stage jobs too.
+        size_t jobs = job->plan->job_capacity ? job->plan->job_capacity : 1;
+        job->replies = calloc(jobs, sizeof *job->replies);
+        job->job_errors = calloc(jobs, sizeof *job->job_errors);
     }
     return job;
 }
@@ -242,7 +264,7 @@ static void s_start(sd_reporter *self, sd_msg **request, sd_plan **plan, zframe_
     int64_t delay = render_at - sd_clock_ms();
     job->timer = zloop_timer(self->loop, delay > 1 ? (size_t)delay : 1, 1, s_on_render_timer,
                              self);
-    s_send_jobs(self, job);
+    s_send_jobs(self, job, 0);
 }
 
 //  Decodes a report.request. Returns it, or NULL after replying with an error.
@@ -280,7 +302,14 @@ static void s_on_request(sd_mdwrk *worker, zframe_t *client, zmsg_t *body, void 
     const sd_report_request *fields = &request->as.report_request;
     sd_plan_error err = {0};
     sd_plan *plan = NULL;
-    if (self->job) {
+    sd_msg *already_sent = NULL;
+    char mail_error[400];
+    if (sd_delivery_check_request(fields, mail_error, sizeof mail_error) != 0) {
+        s_reply_error(self, &client, fields->request_id, SD_ERROR_BAD_REQUEST, mail_error);
+    } else if ((already_sent = sd_delivery_already_sent(self->delivery, fields))) {
+        s_reply(self, &client, already_sent);
+        sd_msg_destroy(&already_sent);
+    } else if (self->job) {
         s_reply_error(self, &client, fields->request_id, SD_ERROR_UNAVAILABLE,
                       "another report is in progress on this reporter; retry later");
     } else if (fields->deadline_ms <= sd_clock_ms()) {
@@ -310,6 +339,31 @@ static sd_msg *s_decode_frame(sd_reporter *self, zframe_t *frame, const char *so
     return msg;
 }
 
+//  Plans and sends the second-stage jobs of the tables that depend on the
+//  table that just arrived. A dependent table with nothing to fetch gets
+//  an empty table at once.
+static void s_start_dependents(sd_reporter *self, size_t parent)
+{
+    s_job *job = self->job;
+    sd_plan *plan = job->plan;
+    size_t first = plan->job_count;
+    int added = sd_plan_dependents(plan, parent, &job->tables[parent]->as.table_normalized);
+    if (added < 0)
+        sd_error("dependent tables not planned (out of memory) request=%s table=%s",
+                 plan->request_id, plan->tables[parent].table_id);
+    for (size_t t = 0; t < plan->table_count; t++) {
+        if (!plan->tables[t].empty || job->tables[t])
+            continue;
+        job->tables[t] = sd_plan_empty_table(plan, t);
+        sd_debug("dependent table has nothing to fetch request=%s table=%s", plan->request_id,
+                 plan->tables[t].table_id);
+    }
+    if (plan->job_count > first)
+        sd_info("second-stage jobs sent jobs=%zu request=%s parent=%s", plan->job_count - first,
+                plan->request_id, plan->tables[parent].def->name);
+    s_send_jobs(self, job, first);
+}
+
 static void s_take_table(sd_reporter *self, sd_msg **msg)
 {
     const sd_table_normalized *table = &(*msg)->as.table_normalized;
@@ -334,6 +388,7 @@ static void s_take_table(sd_reporter *self, sd_msg **msg)
              table->missing_count, table->request_id, table->table_id);
     job->tables[index] = *msg;
     *msg = NULL;
+    s_start_dependents(self, (size_t)index);
     s_check_done(self);
 }
 
@@ -426,24 +481,15 @@ static void s_on_fetch_reply(sd_mdcli *client, const char *service, zmsg_t *body
 //  Creates the SUB socket on the reporter's own table topic.
 static zsock_t *s_new_bus(const sd_config_broker *broker, const char *id)
 {
-    if (broker->curve_enabled) {
-        //  TODO: apply the CURVE keys to the bus socket as well.
-        sd_error("CURVE is configured but not supported by the table bus yet endpoint=%s",
-                 broker->bus_subscribe);
-        return NULL;
-    }
     char topic[320];
+    char error[700];
     sd_bus_table_topic(topic, sizeof topic, id);
-    zsock_t *bus = zsock_new(ZMQ_SUB);
-    if (!bus)
-        return NULL;
-    zsock_set_subscribe(bus, topic);
-    if (sd_mdp_set_max_message_bytes(bus, broker->max_message_bytes) != 0 ||
-        zsock_connect(bus, "%s", broker->bus_subscribe) != 0) {
-        sd_error("table bus not connected endpoint=%s", broker->bus_subscribe);
-        zsock_destroy(&bus);
+    zsock_t *bus = sd_bus_socket_new(ZMQ_SUB, broker->bus_subscribe, broker, error, sizeof error);
+    if (!bus) {
+        sd_error("table bus not connected: %s", error);
         return NULL;
     }
+    zsock_set_subscribe(bus, topic);
     sd_info("subscribed to the table bus topic=%s endpoint=%s", topic, broker->bus_subscribe);
     return bus;
 }
@@ -478,6 +524,13 @@ sd_reporter *sd_reporter_new(const sd_config *config)
 int sd_reporter_attach(sd_reporter *self, zloop_t *loop)
 {
     self->loop = loop;
+    char error[600];
+    self->delivery = sd_delivery_new(self->config, loop, error, sizeof error);
+    if (!self->delivery) {
+        sd_error("reporter not started: %s", error);
+        return -1;
+    }
+    sd_templates_set_dir(self->config->reporter.templates_dir);
     if (zloop_reader(loop, self->bus, s_on_bus, self) != 0 ||
         sd_mdcli_attach(self->client, loop, s_on_fetch_reply, self) != 0 ||
         sd_mdwrk_attach(self->worker, loop, s_on_request, self) != 0)
@@ -497,6 +550,9 @@ void sd_reporter_destroy(sd_reporter **reporter)
         return;
     sd_reporter *self = *reporter;
     s_job_destroy(self, &self->job);
+    sd_delivery_destroy(&self->delivery);
+    sd_templates_reset();
+    sd_chart_shutdown();
     if (self->loop && self->bus)
         zloop_reader_end(self->loop, self->bus);
     zsock_destroy(&self->bus);

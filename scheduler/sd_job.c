@@ -112,17 +112,17 @@ static int s_fill_request(const s_job *job, sd_report_request *request)
     int64_t deadline_ms = sd_clock_ms() + job->env.config->reporter.deadline_ms;
     //  The mailed report is HTML, except the export, which is a CSV file.
     const char *format = strcmp(report->report, "ga-social-export") == 0 ? "csv" : "html";
-    //  NOTE: report.request has no subject field, so a subject set in the
-    //  schedule is not passed on; the reporter uses its own subject.
     request->request_id = strdup(job->request_id);
     request->report = strdup(report->report);
     request->frequency = strdup(report->frequency);
     request->date = strdup(job->period);
     request->delivery_id = strdup(job->spec.delivery_id);
     request->yearly_alignment = strdup(report->yearly_alignment);
+    //  An empty subject lets the reporter build its own.
+    request->subject = strdup(report->subject ? report->subject : "");
     request->deadline_ms = deadline_ms;
     if (!request->request_id || !request->report || !request->frequency || !request->date ||
-        !request->delivery_id || !request->yearly_alignment ||
+        !request->delivery_id || !request->yearly_alignment || !request->subject ||
         sd_strings_push(&request->formats, format) != 0)
         return -1;
     for (size_t i = 0; i < report->sites.count; i++) {

@@ -105,12 +105,14 @@ static void s_mail_errors(sd_scheduler *self, const sd_strings *errors)
     char error[600] = "";
     char *password = NULL;
     sd_mail_server server = {smtp->url, smtp->starttls, smtp->user, NULL, 0};
-    sd_mail_message message = {smtp->from,
-                               (const char *const *)smtp->error_recipients.items,
-                               smtp->error_recipients.count,
-                               smtp->reply_to,
-                               subject,
-                               text};
+    sd_mail_message message = {
+        .from = smtp->from,
+        .recipients = (const char *const *)smtp->error_recipients.items,
+        .recipient_count = smtp->error_recipients.count,
+        .reply_to = smtp->reply_to,
+        .subject = subject,
+        .text = text,
+    };
     int rc = s_smtp_password(smtp, &password, error, sizeof error);
     server.password = password;
     if (rc == 0)

@@ -57,6 +57,7 @@ EXPECTED = {
         "sites": ["site-a", "Site \u00dc"], "frequency": "WEEKLY", "date": "2024-02-29",
         "formats": ["html", "csv"], "recipients": ["ops@example.org"],
         "deadline_ms": 1767225600123, "delivery_id": "dlv-7", "yearly_alignment": "weekday",
+        "subject": "Wochenbericht \u00fcber ga-core",
     },
     "report.reply": {
         "v": 2, "type": "report.reply", "request_id": "req-1", "status": "partial",
@@ -216,7 +217,8 @@ def write_python_bodies(folder):
     for name in WITH_WARNINGS:
         bodies[name + ".v1"] = version_1(EXPECTED[name])
     bodies["report.request.defaults"] = without(
-        EXPECTED["report.request"], "recipients", "delivery_id", "yearly_alignment")
+        EXPECTED["report.request"], "recipients", "delivery_id", "yearly_alignment",
+        "subject")
     bodies["error.defaults"] = without(EXPECTED["error"], "id")
     extra = copy.deepcopy(EXPECTED["table.raw"])
     extra["added_in_a_later_version"] = {"nested": [1, 2.5, None, b"\x01"]}

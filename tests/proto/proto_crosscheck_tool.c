@@ -64,6 +64,7 @@ static sd_msg *s_expected(const body_file *file)
         sd_strings_clear(&msg->as.report_request.recipients);
         s_replace(&msg->as.report_request.delivery_id, "");
         s_replace(&msg->as.report_request.yearly_alignment, "calendar");
+        s_replace(&msg->as.report_request.subject, "");
     } else if (file->variant == DEFAULTS && file->type == SD_MSG_ERROR) {
         s_replace(&msg->as.error.id, "");
     }

@@ -82,6 +82,7 @@ static void s_report_request(sd_report_request *request)
     request->deadline_ms = 1767225600123;
     request->delivery_id = s_dup("dlv-7");
     request->yearly_alignment = s_dup("weekday");
+    request->subject = s_dup("Wochenbericht über ga-core");
 }
 
 static void s_report_reply(sd_report_reply *reply)
@@ -560,6 +561,7 @@ static void s_cmp_report_request(s_compare *self, const sd_report_request *e,
     s_int(self, "deadline_ms", e->deadline_ms, a->deadline_ms);
     s_text(self, "delivery_id", e->delivery_id, a->delivery_id);
     s_text(self, "yearly_alignment", e->yearly_alignment, a->yearly_alignment);
+    s_text(self, "subject", e->subject, a->subject);
 }
 
 static void s_cmp_report_reply(s_compare *self, const sd_report_reply *e, const sd_report_reply *a)

@@ -130,12 +130,15 @@ static void test_optional_fields_defaults(void **state)
     request->delivery_id = NULL;
     free(request->yearly_alignment);
     request->yearly_alignment = NULL;
+    free(request->subject);
+    request->subject = NULL;
     proto_encode_or_die(msg, &data, &size);
 
     sd_msg *decoded = sd_msg_decode(data, size, NULL, &err);
     assert_non_null(decoded);
     assert_string_equal(decoded->as.report_request.delivery_id, "");
     assert_string_equal(decoded->as.report_request.yearly_alignment, "calendar");
+    assert_string_equal(decoded->as.report_request.subject, "");
     assert_int_equal(decoded->as.report_request.recipients.count, 0);
     free(data);
     sd_msg_destroy(&decoded);

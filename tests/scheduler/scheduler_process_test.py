@@ -131,7 +131,8 @@ def write_config(folder, broker, smtp_port):
                       "lock_file": os.path.join(folder, "scheduler.lock"),
                       "interval_s": 3600, "timezone": "UTC"},
         "schedule": [{"id": "daily-core", "report": "ga-core", "sites": "all",
-                      "frequency": "DAILY", "recipients": ["editors@example.com"]}],
+                      "frequency": "DAILY", "recipients": ["editors@example.com"],
+                      "subject": "Tägliche Zahlen"}],
         "log": {"level": "info"},
     }
     path = os.path.join(folder, "statsdash.json")
@@ -171,7 +172,8 @@ def step_first_run(broker, config, folder):
     check([r["date"] for r in reports] == ["2026-12-01"], "reports: %r" % reports)
     request = reports[0]
     check(request["report"] == "ga-core" and request["frequency"] == "DAILY"
-          and request["sites"] == ["all"] and request["recipients"] == ["editors@example.com"],
+          and request["sites"] == ["all"] and request["recipients"] == ["editors@example.com"]
+          and request["subject"] == "T\u00e4gliche Zahlen",
           "request fields: %r" % request)
     check(len(request["delivery_id"]) == 32, "delivery id: %r" % request["delivery_id"])
     check(rows(folder) == {"2026-12-01": ("sent", request["delivery_id"])},

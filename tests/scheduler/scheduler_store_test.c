@@ -175,7 +175,13 @@ static const char *const s_recipients[] = {"ops@example.com", "dev@example.com"}
 
 static sd_mail_message s_message(const char *subject, const char *text)
 {
-    sd_mail_message message = {"statsdash@example.com", s_recipients, 2, NULL, subject, text};
+    sd_mail_message message = {
+        .from = "statsdash@example.com",
+        .recipients = s_recipients,
+        .recipient_count = 2,
+        .subject = subject,
+        .text = text,
+    };
     return message;
 }
 
