@@ -204,10 +204,12 @@ static s_table *s_table_open(sd_aggregator *self, char *key, const sd_table_raw 
     return table;
 }
 
-//  Returns the open table of the part, opening it for a first part, or
-//  NULL when the table was published already (or memory ran out).
-static s_table *s_table_for(sd_aggregator *self, const sd_table_raw *part)
+//  Returns the open table of the part, opening it for a first part (then
+//  *opened is true), or NULL when the table was published already (or
+//  memory ran out).
+static s_table *s_table_for(sd_aggregator *self, const sd_table_raw *part, bool *opened)
 {
+    *opened = false;
     char *key = s_table_key(part);
     if (!key) {
         sd_error("out of memory: part dropped part=%s request=%s table=%s", part->part_id,
@@ -226,39 +228,115 @@ static s_table *s_table_for(sd_aggregator *self, const sd_table_raw *part)
         return NULL;
     }
     table = s_table_open(self, key, part);
+    *opened = table != NULL;
     if (!table)
         sd_error("out of memory: part dropped part=%s request=%s table=%s", part->part_id,
                  part->request_id, part->table_id);
     return table;
 }
 
-static void s_handle_part(sd_aggregator *self, const sd_table_raw *part)
-{
-    s_table *table = s_table_for(self, part);
-    if (!table)
-        return;
+//  One table.raw part being decoded from a bus message. The rows go to
+//  the table's merge state as they are read, and are merged only once the
+//  whole body proved valid. The ids are copied for the log lines, which
+//  come after the decoded header is gone.
+typedef struct {
+    sd_aggregator *owner;
+    s_table *table;                 //  the part's table once its header is read
+    bool opened;                    //  this part opened the table
+    bool skipped;                   //  dropped on purpose (late or duplicate part)
+    bool failed;                    //  out of memory while merging
+    size_t rows;
+    char *part_id;
+    char *site;
+    char *request_id;
+    char *table_id;
+    char *error;                    //  "none" when the part carries no error
+} s_receipt;
 
-    char reason[256] = "";
-    switch (sd_normalize_add(table->state, part, reason, sizeof reason)) {
+static void s_receipt_clear(s_receipt *receipt)
+{
+    free(receipt->part_id);
+    free(receipt->site);
+    free(receipt->request_id);
+    free(receipt->table_id);
+    free(receipt->error);
+}
+
+static int s_receipt_copy(s_receipt *receipt, const sd_table_raw *part, size_t rows)
+{
+    receipt->rows = rows;
+    receipt->part_id = strdup(part->part_id);
+    receipt->site = strdup(part->site);
+    receipt->request_id = strdup(part->request_id);
+    receipt->table_id = strdup(part->table_id);
+    receipt->error = strdup(part->error ? part->error : "none");
+    return receipt->part_id && receipt->site && receipt->request_id && receipt->table_id
+                   && receipt->error
+               ? 0
+               : -1;
+}
+
+//  Finds or opens the part's table and starts the part there. Returns 0
+//  to read the rows, or -1 to stop.
+static int s_on_part_header(void *arg, const sd_table_raw *part, size_t rows)
+{
+    s_receipt *receipt = arg;
+    if (s_receipt_copy(receipt, part, rows) != 0) {
+        sd_error("out of memory: part dropped part=%s request=%s table=%s", part->part_id,
+                 part->request_id, part->table_id);
+        receipt->skipped = true;
+        return -1;
+    }
+    receipt->table = s_table_for(receipt->owner, part, &receipt->opened);
+    if (!receipt->table) {
+        receipt->skipped = true;
+        return -1;
+    }
+    switch (sd_normalize_begin(receipt->table->state, part, rows)) {
     case SD_NORMALIZE_ADDED:
-        sd_debug("part received rows=%zu error=%s parts=%zu/%" PRId64 " part=%s site=%s "
-                 "request=%s table=%s",
-                 part->data.row_count, part->error ? part->error : "none",
-                 sd_normalize_received(table->state), sd_normalize_expected(table->state),
-                 part->part_id, part->site, part->request_id, part->table_id);
-        break;
+        return 0;
     case SD_NORMALIZE_DUPLICATE:
         sd_debug("duplicate part ignored part=%s request=%s table=%s", part->part_id,
                  part->request_id, part->table_id);
-        return;
+        receipt->skipped = true;
+        return -1;
+    default:
+        receipt->failed = true;
+        return -1;
+    }
+}
+
+static int s_on_part_row(void *arg, const sd_value *cells, size_t column_count)
+{
+    (void)column_count;
+    s_receipt *receipt = arg;
+    if (sd_normalize_stage_row(receipt->table->state, cells) == 0)
+        return 0;
+    receipt->failed = true;
+    return -1;
+}
+
+//  Merges a part whose body decoded, and publishes its table when it was
+//  the last part expected.
+static void s_commit_part(sd_aggregator *self, s_receipt *receipt)
+{
+    s_table *table = receipt->table;
+    char reason[256] = "";
+    switch (sd_normalize_commit(table->state, reason, sizeof reason)) {
+    case SD_NORMALIZE_ADDED:
+        sd_debug("part received rows=%zu error=%s parts=%zu/%" PRId64 " part=%s site=%s "
+                 "request=%s table=%s",
+                 receipt->rows, receipt->error, sd_normalize_received(table->state),
+                 sd_normalize_expected(table->state), receipt->part_id, receipt->site,
+                 receipt->request_id, receipt->table_id);
+        break;
     case SD_NORMALIZE_REJECTED:
         sd_warning("part rejected, listed as missing: %s part=%s site=%s request=%s table=%s",
-                   reason, part->part_id, part->site, part->request_id, part->table_id);
+                   reason, receipt->part_id, receipt->site, receipt->request_id,
+                   receipt->table_id);
         break;
     default:
-        sd_error("out of memory merging a part: table dropped part=%s request=%s table=%s",
-                 part->part_id, part->request_id, part->table_id);
-        s_forget(self, table);
+        receipt->failed = true;
         return;
     }
     if (sd_normalize_complete(table->state))
@@ -282,34 +360,48 @@ static void s_drop(sd_aggregator *self, zmsg_t *frames, const char *reason)
                (int)topic_size, topic_text, self->dropped);
 }
 
-//  Decodes a [topic][body] bus message into a table.raw part. Returns the
-//  message, or NULL when it is malformed (logged).
-static sd_msg *s_decode(sd_aggregator *self, zmsg_t *frames)
+//  Undoes what a part that turned out malformed started: its rows, and
+//  its table when the part opened it.
+static void s_discard_part(sd_aggregator *self, s_receipt *receipt)
+{
+    if (!receipt->table)
+        return;
+    sd_normalize_abort(receipt->table->state);
+    if (receipt->opened)
+        zhashx_delete(self->tables, receipt->table->key);
+}
+
+//  Decodes a [topic][body] bus message as a table.raw part and merges it.
+//  A malformed message is logged and dropped.
+static void s_receive(sd_aggregator *self, zmsg_t *frames)
 {
     char reason[sizeof(sd_proto_error) + 64];
     if (zmsg_size(frames) != 2) {
         snprintf(reason, sizeof reason, "got %zu frames, expected 2 (topic, body)",
                  zmsg_size(frames));
         s_drop(self, frames, reason);
-        return NULL;
+        return;
     }
     zframe_t *body = zmsg_last(frames);
     sd_proto_error error = {"", ""};
-    sd_msg *msg = sd_msg_decode(zframe_data(body), zframe_size(body), &self->limits, &error);
-    if (!msg) {
+    s_receipt receipt = {.owner = self};
+    int rc = sd_table_raw_decode_rows(zframe_data(body), zframe_size(body), &self->limits,
+                                      s_on_part_header, s_on_part_row, &receipt, &error);
+    if (rc == 0)
+        s_commit_part(self, &receipt);
+    if (receipt.failed) {
+        sd_error("out of memory merging a part: table dropped part=%s request=%s table=%s",
+                 receipt.part_id, receipt.request_id, receipt.table_id);
+        sd_normalize_abort(receipt.table->state);
+        s_forget(self, receipt.table);
+    }
+    else if (rc != 0 && !receipt.skipped) {
+        s_discard_part(self, &receipt);
         snprintf(reason, sizeof reason, "invalid body: %s%s%s", error.field,
                  error.field[0] ? ": " : "", error.text);
         s_drop(self, frames, reason);
-        return NULL;
     }
-    if (msg->type != SD_MSG_TABLE_RAW) {
-        const char *name = sd_msg_type_name(msg->type);
-        snprintf(reason, sizeof reason, "got message type %s, expected table.raw",
-                 name ? name : "unknown");
-        s_drop(self, frames, reason);
-        sd_msg_destroy(&msg);
-    }
-    return msg;
+    s_receipt_clear(&receipt);
 }
 
 static int s_on_bus_message(zloop_t *loop, zsock_t *reader, void *arg)
@@ -319,11 +411,8 @@ static int s_on_bus_message(zloop_t *loop, zsock_t *reader, void *arg)
     zmsg_t *frames = zmsg_recv(reader);
     if (!frames)
         return 0;
-    sd_msg *msg = s_decode(self, frames);
+    s_receive(self, frames);
     zmsg_destroy(&frames);
-    if (msg)
-        s_handle_part(self, &msg->as.table_raw);
-    sd_msg_destroy(&msg);
     return 0;
 }
 
