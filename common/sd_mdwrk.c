@@ -31,6 +31,9 @@ struct sd_mdwrk {
     int disconnect_timer;      //  zloop timer id, -1 when none
     int liveness_left;         //  intervals left before the broker counts as dead
     bool disconnect_pending;   //  DISCONNECT received, teardown scheduled
+    bool busy;                 //  a request was handed to the handler and not yet answered
+    bool busy_stale;           //  that request came through a connection since lost
+    bool ready_deferred;       //  READY waits until the stale request is answered
     unsigned reconnects;       //  sockets built after the first
     sd_mdwrk_request_fn *handler;
     void *handler_arg;
@@ -126,7 +129,9 @@ static int s_heartbeat_due(zloop_t *loop, int timer_id, void *arg)
     (void)loop;
     (void)timer_id;
     sd_mdwrk *self = arg;
-    if (!self->socket || self->disconnect_pending)
+    //  While READY is deferred the broker does not know this worker yet: a
+    //  heartbeat would only earn a DISCONNECT, and none arrive to count.
+    if (!self->socket || self->disconnect_pending || self->ready_deferred)
         return 0;
     if (--self->liveness_left <= 0) {
         s_schedule_reconnect(self, "no heartbeat from broker");
@@ -135,6 +140,17 @@ static int s_heartbeat_due(zloop_t *loop, int timer_id, void *arg)
     if (s_send_command(self, SD_MDPW_HEARTBEAT, NULL) != 0)
         sd_debug("heartbeat not sent: %s service=%s", zmq_strerror(errno), self->service);
     return 0;
+}
+
+//  Sends the READY that waited for a stale request to end.
+static void s_send_deferred_ready(sd_mdwrk *self)
+{
+    if (!self->ready_deferred || !self->socket)
+        return;
+    self->ready_deferred = false;
+    self->liveness_left = self->liveness;
+    if (s_send_ready(self) != 0)
+        sd_warning("READY not sent: %s service=%s", zmq_strerror(errno), self->service);
 }
 
 //  Builds a new socket, registers it and sends READY. A READY that cannot
@@ -161,6 +177,18 @@ static int s_connect(sd_mdwrk *self)
         zloop_reader_set_tolerant(self->loop, socket);
     if (self->reconnects++ > 0)
         sd_info("reconnected to broker service=%s endpoint=%s", self->service, self->endpoint);
+
+    //  A request still in progress came through the lost connection: the new
+    //  broker does not know it and its client has resent it. Registering now
+    //  would bring a new request while the handler is still busy, so READY
+    //  waits until the handler answers the old one (whose reply is dropped).
+    if (self->busy) {
+        self->busy_stale = true;
+        self->ready_deferred = true;
+        sd_info("READY deferred until the request in progress ends service=%s", self->service);
+        return 0;
+    }
+    self->ready_deferred = false;
     if (s_send_ready(self) != 0)
         sd_warning("READY not sent: %s service=%s", zmq_strerror(errno), self->service);
     return 0;
@@ -185,6 +213,8 @@ static void s_handle_request(sd_mdwrk *self, zmsg_t *msg)
     zmsg_t *body = zmsg_new();
     for (zframe_t *frame = zmsg_pop(msg); frame; frame = zmsg_pop(msg))
         zmsg_append(body, &frame);
+    self->busy = true;
+    self->busy_stale = false;
     self->handler(self, client, body, self->handler_arg);
 }
 
@@ -318,6 +348,17 @@ int sd_mdwrk_reply(sd_mdwrk *self, zframe_t **client, zmsg_t **body)
     int rc = -1;
     zmsg_t *msg = *body;
     *body = NULL;
+    bool stale = self->busy_stale;
+    self->busy = false;
+    self->busy_stale = false;
+    if (stale) {
+        sd_info("reply dropped: its request came before the broker connection was rebuilt "
+                "service=%s",
+                self->service);
+        s_send_deferred_ready(self);
+        rc = 0;
+        goto done;
+    }
     if (!msg)
         msg = zmsg_new();
     if (!self->socket || !msg || !*client) {
