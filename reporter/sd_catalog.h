@@ -1,13 +1,21 @@
 /*  sd_catalog: the report types and their tables, as data.
 
-    A report type is a list of table definitions; a table definition names
+    A report type is a list of table definitions. A table definition names
     the API query that feeds it, the keys its rows are merged on, the
-    additive metrics summed over sites, the derived report columns, the sort
-    order, the row limit and the periods it is compared with. The planner
+    additive metrics summed over sites and the derived report columns. It
+    also gives the sort order, the row limit, the compared periods and the
+    aggregator rules applied to its rows. The planner, the finishing steps
     and the renderers work from these definitions only, so a new table or
     report type is a new entry in sd_catalog.c, not a new code path.
 
-    Lists are fixed-size arrays ended by the first NULL (or NULL name).
+    Some parts of a definition are filled from the config when a report is
+    planned: query filters (sd_filter_kind) and rule arguments
+    (sd_rule_source). A dependent table (parent set) is planned in a second
+    stage, once its parent table has arrived: its query filters on values
+    of the parent's rows.
+
+    Lists are fixed-size arrays ended by the first NULL (or NULL name, or
+    SD_FILTER_NONE).
 */
 #ifndef SD_CATALOG_H
 #define SD_CATALOG_H
@@ -17,6 +25,8 @@
 #include <stdint.h>
 
 #define SD_CATALOG_MAX_ITEMS 16
+#define SD_CATALOG_MAX_RULES 8
+#define SD_CATALOG_MAX_FILTERS 4
 
 //  How the HTML renderer lays a table out.
 typedef enum {
@@ -24,7 +34,8 @@ typedef enum {
     SD_LAYOUT_RANKED,               //  one line per key, each metric with its changes
 } sd_table_layout;
 
-//  A report column of the normalized table (a "derived" entry of the spec).
+//  A report column of the normalized table (a "derived" entry of the spec),
+//  or a column the reporter adds itself after the table arrived (local).
 typedef struct {
     const char *name;               //  report name, "pageviews"
     const char *label;              //  heading in rendered reports, "Pageviews"
@@ -34,13 +45,29 @@ typedef struct {
     double scale;                   //  factor applied to the result
     const char *unit;               //  "count", "ratio", "minutes", ...
     int decimals;                   //  digits shown after the point
+    bool local;                     //  added by sd_finish, not sent in the spec
+    int significant;                //  when not 0, significant digits shown instead
+                                    //  NOTE: the HTML renderer does not read it yet
 } sd_metric_def;
 
 //  A dimension column rows are merged on.
 typedef struct {
     const char *name;               //  "site" (the part's site) or an API dimension
     const char *label;              //  heading in rendered reports
+    const char *output;             //  column name in the report when it differs, else NULL
 } sd_key_def;
+
+//  Filters a query's dimensionFilter is built from. Their values come from
+//  the config or, for a dependent table, from its parent's rows.
+typedef enum {
+    SD_FILTER_NONE,
+    SD_FILTER_ORGANIC_SOCIAL,       //  sessionDefaultChannelGroup EXACT "Organic Social"
+    SD_FILTER_SOURCE_BLACKLIST,     //  sessionSource not in ga.source_blacklist
+    SD_FILTER_ARTICLE_PATHS,        //  pagePath matches none of ga.article_path_blacklist
+    SD_FILTER_PARENT_SOURCES,       //  sessionSource in the parent rows' key values
+    SD_FILTER_PARENT_NETWORKS,      //  sessionSource in the sources that ga.social_sources
+                                    //  maps to the parent rows' networks
+} sd_filter_kind;
 
 //  One API request. Tables that name the same query share its rows.
 typedef struct {
@@ -49,8 +76,61 @@ typedef struct {
     const char *metrics[SD_CATALOG_MAX_ITEMS];
     const char *dimensions[SD_CATALOG_MAX_ITEMS];
     const char *params_json;        //  further API request fields, "{}" if none
+    sd_filter_kind filters[SD_CATALOG_MAX_FILTERS];     //  joined with andGroup
     int64_t limit;                  //  rows wanted from the API, 0 for its default
 } sd_query_def;
+
+//  Where the arguments of a rule come from, after its fixed ones.
+typedef enum {
+    SD_RULE_ARGS_FIXED,             //  only the fixed arguments
+    SD_RULE_ARGS_COUNTRIES,         //  ga.countries
+    SD_RULE_ARGS_SOCIAL_MAP,        //  ga.social_sources as FROM TO pairs
+    SD_RULE_ARGS_PATH_PATTERNS,     //  the ga.article_path_blacklist patterns that
+                                    //  no API filter expresses (rule left out if none)
+} sd_rule_source;
+
+typedef struct {
+    const char *name;               //  an aggregator rule: "strip_query", ...
+    const char *args[4];            //  fixed arguments
+    sd_rule_source source;
+} sd_rule_def;
+
+//  Which sites a table's parts come from.
+typedef enum {
+    SD_SCOPE_SITES,                 //  the sites of the request
+    SD_SCOPE_NETWORK,               //  every configured site
+} sd_table_scope;
+
+//  When a report includes a table.
+typedef enum {
+    SD_WHEN_ALWAYS,
+    SD_WHEN_MONTHLY,                //  MONTHLY reports only
+    SD_WHEN_NOT_MONTHLY,
+    SD_WHEN_SOME_SITES,             //  requests that leave out some configured sites
+} sd_table_when;
+
+//  The dates of a table's periods.
+typedef enum {
+    SD_PERIODS_REPORT,              //  the report's current, previous and yearly periods
+    SD_PERIODS_ARTICLES,            //  as the report's, but a one-day report's previous
+                                    //  period is the day before
+    SD_PERIODS_MONTH_TO_DATE,       //  current: 1st of the month to the report date;
+                                    //  previous: that whole month a year earlier;
+                                    //  yearly: the current dates a year earlier
+    SD_PERIODS_MONTHS_12,           //  current: the 12 calendar months ending with the
+                                    //  report's month, up to the report date
+    SD_PERIODS_MONTHS_36,           //  the same over 36 months
+} sd_table_periods;
+
+//  What the reporter does to a table after it arrived (sd_finish).
+typedef enum {
+    SD_FINISH_NONE,
+    SD_FINISH_PER_PARENT,           //  keep group_limit rows per parent key value
+    SD_FINISH_MONTH_TARGET,         //  add days_left, pageviews_needed, pageviews_needed_per_day
+    SD_FINISH_SHARE_OF_ALL,         //  add share_of_all_users from the summary table's users
+    SD_FINISH_MONTHS,               //  sum the "date" key into months ("YYYY-MM")
+    SD_FINISH_TOP_NETWORK_MONTHS,   //  months, for the leading networks only
+} sd_finish_kind;
 
 typedef struct {
     const char *name;               //  key under "tables" in the JSON report, "summary"
@@ -63,13 +143,27 @@ typedef struct {
     const char *sort_column;        //  NULL keeps the aggregator's key order
     bool sort_descending;
     int64_t limit;                  //  rows kept, 0 for all
+    int64_t shown;                  //  rows the HTML report shows, 0 for all
     const char *compare[3];         //  "previous", "yearly"; the query also runs for these periods
+    const char *compare_titles[3];  //  HTML labels of compare[i] when not the usual ones
+    sd_rule_def rules[SD_CATALOG_MAX_RULES];
+    sd_table_scope scope;
+    sd_table_when when;
+    sd_table_periods periods;
+    const char *parent;             //  name of the table whose rows this one depends on
+    const char *parent_key;         //  the parent's key column read for the filter
+    int64_t parent_rows;            //  leading parent rows used, 0 for all
+    sd_finish_kind finish;
+    const char *group_key;          //  SD_FINISH_PER_PARENT: key matched to the parent's
+    int64_t group_limit;            //  rows kept per group
+    int64_t group_limit_monthly;    //  the same in MONTHLY reports, 0 for group_limit
 } sd_table_def;
 
 typedef struct {
     const char *name;               //  "ga-core"
     const char *service;            //  MDP service of its fetch jobs: "ga" or "youtube"
     const sd_table_def *tables[SD_CATALOG_MAX_ITEMS];
+    bool csv_single_table;          //  the CSV output is the first table alone
 } sd_report_def;
 
 //  Returns the definition of a report type, or NULL when the type is
@@ -89,8 +183,13 @@ const char *sd_catalog_list(char *buffer, size_t size);
 size_t sd_table_def_key_count(const sd_table_def *table);
 size_t sd_table_def_metric_count(const sd_table_def *table);
 size_t sd_table_def_compare_count(const sd_table_def *table);
+size_t sd_table_def_rule_count(const sd_table_def *table);
 
 //  Returns the metric definition with the given report name, or NULL.
 const sd_metric_def *sd_table_def_metric(const sd_table_def *table, const char *name);
+
+//  Returns the name of a key's column in the report: its output name, or
+//  its name.
+const char *sd_key_def_column(const sd_key_def *key);
 
 #endif

@@ -83,6 +83,7 @@ sd_msg *sd_compose_reply(const sd_plan *plan, sd_msg *const *tables, const sd_ou
         .warnings = &outcome->warnings,
         .tables = entries,
         .table_count = plan->table_count,
+        .csv_single_table = plan->report->csv_single_table,
     };
 
     sd_report_reply *reply = &msg->as.report_reply;

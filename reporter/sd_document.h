@@ -8,6 +8,7 @@
 #ifndef SD_DOCUMENT_H
 #define SD_DOCUMENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "sd_catalog.h"
@@ -29,6 +30,7 @@ typedef struct {
     const sd_strings *warnings;     //  one line each, naming the site and the error
     const sd_document_table *tables;
     size_t table_count;
+    bool csv_single_table;          //  the CSV output is the first table alone
 } sd_document;
 
 #endif

@@ -106,15 +106,33 @@ static void s_collect_reply(s_entries *list, const sd_plan *plan, const sd_fetch
     }
 }
 
-//  Returns true when the job of site failed as a whole; its parts are then
+static const char *s_job_site(const sd_plan *plan, size_t job)
+{
+    return plan->jobs[job]->as.fetch_request.site;
+}
+
+//  Returns true when a job of site failed as a whole; its parts are then
 //  covered by the job's error.
 static bool s_job_failed(const sd_plan *plan, char *const *job_errors, const char *site)
 {
     for (size_t j = 0; j < plan->job_count; j++) {
-        if (job_errors[j] && strcmp(plan->sites.items[j], site) == 0)
+        if (job_errors[j] && strcmp(s_job_site(plan, j), site) == 0)
             return true;
     }
     return false;
+}
+
+//  Names what a failed job covers: "all tables" for a site's first job,
+//  the table of a second-stage job.
+static void s_job_item(const sd_plan *plan, size_t job, char *item, size_t size)
+{
+    const sd_fetch_request *fetch = &plan->jobs[job]->as.fetch_request;
+    char first_id[384];
+    snprintf(first_id, sizeof first_id, "%s.%s", plan->request_id, fetch->site);
+    if (fetch->query_count > 0 && strcmp(fetch->job_id, first_id) != 0)
+        snprintf(item, size, "%s/all periods", s_table_name(plan, fetch->queries[0].table_id));
+    else
+        snprintf(item, size, "all tables");
 }
 
 static void s_collect_table(s_entries *list, const sd_plan *plan, size_t index,
@@ -122,9 +140,10 @@ static void s_collect_table(s_entries *list, const sd_plan *plan, size_t index,
 {
     const char *name = plan->tables[index].def->name;
     if (!msg) {
-        for (size_t s = 0; s < plan->sites.count; s++) {
-            if (!s_job_failed(plan, job_errors, plan->sites.items[s]))
-                s_add_part(list, plan->sites.items[s], name, "all periods", S_NEVER_ARRIVED);
+        const sd_strings *sites = plan->tables[index].sites;
+        for (size_t s = 0; s < sites->count; s++) {
+            if (!s_job_failed(plan, job_errors, sites->items[s]))
+                s_add_part(list, sites->items[s], name, "all periods", S_NEVER_ARRIVED);
         }
         return;
     }
@@ -219,7 +238,7 @@ static int s_collect_notes(const sd_plan *plan, sd_msg *const *tables, sd_msg *c
     }
     for (size_t j = 0; j < plan->job_count; j++) {
         if (replies[j] &&
-            s_add_notes(outcome, plan->sites.items[j], &replies[j]->as.fetch_reply.warnings) != 0)
+            s_add_notes(outcome, s_job_site(plan, j), &replies[j]->as.fetch_reply.warnings) != 0)
             return -1;
     }
     return 0;
@@ -234,7 +253,7 @@ static int s_collect_silent_jobs(const sd_plan *plan, sd_msg *const *replies,
             continue;
         char text[256];
         snprintf(text, sizeof text, "%s: the worker did not reply to its fetch job in time",
-                 plan->sites.items[j]);
+                 s_job_site(plan, j));
         if (s_push_unique(&outcome->warnings, text) != 0)
             return -1;
     }
@@ -249,10 +268,12 @@ int sd_outcome_compute(const sd_plan *plan, sd_msg *const *tables, sd_msg *const
 
     //  Whole jobs that failed, then part errors, then the tables' own lists.
     for (size_t j = 0; j < plan->job_count; j++) {
+        char item[192];
+        s_job_item(plan, j, item, sizeof item);
         if (job_errors[j])
-            s_entries_add(&list, plan->sites.items[j], "all tables", job_errors[j]);
+            s_entries_add(&list, s_job_site(plan, j), item, job_errors[j]);
         else if (replies[j])
-            s_collect_reply(&list, plan, &replies[j]->as.fetch_reply, plan->sites.items[j]);
+            s_collect_reply(&list, plan, &replies[j]->as.fetch_reply, s_job_site(plan, j));
     }
     for (size_t t = 0; t < plan->table_count; t++)
         s_collect_table(&list, plan, t, tables[t], job_errors);

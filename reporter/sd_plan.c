@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "sd_log.h"
+#include "sd_plan_query.h"
 
 static const char *const s_formats[] = {"html", "json", "csv"};
 
@@ -84,13 +85,13 @@ static bool s_strings_contain(const sd_strings *strings, const char *text)
 }
 
 //  Pushes every configured site or channel of the service, in config order.
-static int s_push_all_sites(sd_plan *plan, const sd_config *config, const char *service)
+static int s_push_all_sites(sd_strings *sites, const sd_config *config, const char *service)
 {
     bool youtube = strcmp(service, "youtube") == 0;
     size_t count = youtube ? config->youtube.channel_count : config->ga.site_count;
     for (size_t i = 0; i < count; i++) {
         const char *name = youtube ? config->youtube.channels[i].name : config->ga.sites[i].name;
-        if (sd_strings_push(&plan->sites, name) != 0)
+        if (sd_strings_push(sites, name) != 0)
             return -1;
     }
     return 0;
@@ -103,7 +104,7 @@ static int s_resolve_sites(sd_plan *plan, const sd_report_request *request,
     const sd_strings *wanted = &request->sites;
     bool all = wanted->count == 1 && strcmp(wanted->items[0], "all") == 0;
     if (all) {
-        if (s_push_all_sites(plan, config, service) != 0)
+        if (s_push_all_sites(&plan->sites, config, service) != 0)
             goto oom;
     }
     for (size_t i = 0; !all && i < wanted->count; i++) {
@@ -159,6 +160,74 @@ static int s_make_subject(sd_plan *plan)
     return plan->subject ? 0 : -1;
 }
 
+//  ---------------------------------------------------------------------
+//  Tables and their periods
+
+//  Returns the first day of the month `months` months before date's month.
+static sd_date s_month_start(sd_date date, int months)
+{
+    int index = date.year * 12 + (date.month - 1) - months;
+    return (sd_date){index / 12, index % 12 + 1, 1};
+}
+
+static void s_table_periods(const sd_plan *plan, const sd_table_def *def,
+                            sd_report_periods *periods)
+{
+    *periods = plan->periods;
+    sd_date end = plan->periods.current.end;
+    bool one_day = sd_date_compare(plan->periods.current.start, end) == 0;
+    switch (def->periods) {
+    case SD_PERIODS_ARTICLES:
+        if (one_day)
+            periods->previous.start = periods->previous.end = sd_date_add_days(end, -1);
+        break;
+    case SD_PERIODS_MONTH_TO_DATE: {
+        //  Calendar dates a year earlier, whatever the yearly alignment,
+        //  because the target is that calendar month.
+        sd_date first = s_month_start(end, 0);
+        sd_date last_year = sd_date_year_earlier(first);
+        periods->current = (sd_date_range){first, end};
+        periods->previous.start = last_year;
+        periods->previous.end = (sd_date){last_year.year, last_year.month,
+                                          sd_date_days_in_month(last_year.year, last_year.month)};
+        periods->yearly = (sd_date_range){last_year, sd_date_year_earlier(end)};
+        break;
+    }
+    case SD_PERIODS_MONTHS_12:
+        periods->current = (sd_date_range){s_month_start(end, 11), end};
+        break;
+    case SD_PERIODS_MONTHS_36:
+        periods->current = (sd_date_range){s_month_start(end, 35), end};
+        break;
+    default:
+        break;
+    }
+}
+
+//  Returns true when the request includes the table.
+static bool s_table_wanted(const sd_plan *plan, const sd_table_def *def)
+{
+    switch (def->when) {
+    case SD_WHEN_MONTHLY:
+        return plan->frequency == SD_FREQUENCY_MONTHLY;
+    case SD_WHEN_NOT_MONTHLY:
+        return plan->frequency != SD_FREQUENCY_MONTHLY;
+    case SD_WHEN_SOME_SITES:
+        return !plan->all_sites;
+    default:
+        return true;
+    }
+}
+
+static int s_find_table_name(const sd_plan *plan, const char *name)
+{
+    for (size_t i = 0; name && i < plan->table_count; i++) {
+        if (strcmp(plan->tables[i].def->name, name) == 0)
+            return (int)i;
+    }
+    return -1;
+}
+
 static int s_plan_tables(sd_plan *plan)
 {
     size_t count = 0;
@@ -168,131 +237,52 @@ static int s_plan_tables(sd_plan *plan)
     if (!plan->tables)
         return -1;
     for (size_t i = 0; i < count; i++) {
-        sd_plan_table *table = &plan->tables[i];
-        table->def = plan->report->tables[i];
-        table->table_id = s_join(plan->request_id, ".", table->def->name);
+        const sd_table_def *def = plan->report->tables[i];
+        if (!s_table_wanted(plan, def))
+            continue;
+        sd_plan_table *table = &plan->tables[plan->table_count];
+        table->def = def;
+        table->table_id = s_join(plan->request_id, ".", def->name);
         if (!table->table_id)
             return -1;
         plan->table_count++;
-        size_t periods = 1 + sd_table_def_compare_count(table->def);
-        table->expected_parts = (int64_t)(plan->sites.count * periods);
+        table->sites = def->scope == SD_SCOPE_NETWORK ? &plan->network_sites : &plan->sites;
+        size_t periods = 1 + sd_table_def_compare_count(def);
+        table->expected_parts = (int64_t)(table->sites->count * periods);
+        table->parent = s_find_table_name(plan, def->parent);
+        table->planned = table->parent < 0;
+        s_table_periods(plan, def, &table->periods);
     }
     return 0;
 }
 
-//  Returns the date range of a period label.
-static const sd_date_range *s_range(const sd_plan *plan, const char *label)
+//  ---------------------------------------------------------------------
+//  Fetch jobs
+
+static bool s_table_has_site(const sd_plan_table *table, const char *site)
 {
-    if (strcmp(label, "previous") == 0)
-        return &plan->periods.previous;
-    if (strcmp(label, "yearly") == 0)
-        return &plan->periods.yearly;
-    return &plan->periods.current;
+    return s_strings_contain(table->sites, site);
 }
 
-static int s_fill_period(sd_period *period, const sd_plan *plan, const char *label)
-{
-    const sd_date_range *range = s_range(plan, label);
-    char start[11], end[11];
-    sd_date_format(range->start, start);
-    sd_date_format(range->end, end);
-    period->label = strdup(label);
-    period->start = strdup(start);
-    period->end = strdup(end);
-    return period->label && period->start && period->end ? 0 : -1;
-}
-
-static int s_push_list(sd_strings *strings, const char *const *items, size_t capacity)
-{
-    for (size_t i = 0; i < capacity && items[i]; i++) {
-        if (sd_strings_push(strings, items[i]) != 0)
-            return -1;
-    }
-    return 0;
-}
-
-static int s_fill_derived(sd_table_spec *spec, const sd_table_def *def)
-{
-    size_t count = sd_table_def_metric_count(def);
-    spec->derived = calloc(count ? count : 1, sizeof *spec->derived);
-    if (!spec->derived)
-        return -1;
-    for (size_t i = 0; i < count; i++) {
-        const sd_metric_def *metric = &def->metrics[i];
-        sd_derived *derived = &spec->derived[i];
-        spec->derived_count++;
-        derived->name = strdup(metric->name);
-        derived->op = strdup(metric->op);
-        derived->a = strdup(metric->a);
-        derived->b = strdup(metric->b);
-        derived->unit = strdup(metric->unit);
-        derived->scale = metric->scale;
-        if (!derived->name || !derived->op || !derived->a || !derived->b || !derived->unit)
-            return -1;
-    }
-    return 0;
-}
-
-static int s_fill_spec(sd_table_spec *spec, const sd_table_def *def)
-{
-    for (size_t i = 0; i < sd_table_def_key_count(def); i++) {
-        if (sd_strings_push(&spec->keys, def->keys[i].name) != 0)
-            return -1;
-    }
-    if (s_push_list(&spec->sum, def->sum, SD_CATALOG_MAX_ITEMS) != 0 ||
-        s_push_list(&spec->compare, def->compare, 3) != 0 || s_fill_derived(spec, def) != 0)
-        return -1;
-    spec->limit = def->limit;
-    if (!def->sort_column)
-        return 0;
-    spec->sort = calloc(1, sizeof *spec->sort);
-    if (!spec->sort)
-        return -1;
-    spec->sort_count = 1;
-    spec->sort[0].column = strdup(def->sort_column);
-    spec->sort[0].descending = def->sort_descending;
-    return spec->sort[0].column ? 0 : -1;
-}
-
-static int s_fill_query(sd_query *query, const sd_plan *plan, const sd_plan_table *table)
-{
-    const sd_table_def *def = table->def;
-    const sd_query_def *source = def->query;
-    query->id = s_join(source->id, "/", def->name);
-    query->table_id = strdup(table->table_id);
-    query->api = strdup(source->api);
-    query->params_json = strdup(source->params_json ? source->params_json : "{}");
-    if (!query->id || !query->table_id || !query->api || !query->params_json)
-        return -1;
-    query->expected_parts = table->expected_parts;
-    query->limit = source->limit;
-    if (s_push_list(&query->metrics, source->metrics, SD_CATALOG_MAX_ITEMS) != 0 ||
-        s_push_list(&query->dimensions, source->dimensions, SD_CATALOG_MAX_ITEMS) != 0 ||
-        s_fill_spec(&query->spec, def) != 0)
-        return -1;
-
-    //  The query runs for the current period and every compared one.
-    size_t compared = sd_table_def_compare_count(def);
-    query->periods = calloc(1 + compared, sizeof *query->periods);
-    if (!query->periods)
-        return -1;
-    for (size_t i = 0; i <= compared; i++) {
-        query->period_count++;
-        if (s_fill_period(&query->periods[i], plan, i ? def->compare[i - 1] : "current") != 0)
-            return -1;
-    }
-    return 0;
-}
-
-static sd_msg *s_build_job(const sd_plan *plan, const char *site, const char *reporter_id)
+//  Builds the job of site with the queries of the tables chosen by
+//  `include` (table indexes), each filtered with parent_values. Returns
+//  NULL when out of memory; sets *empty when a query's filter matches
+//  nothing.
+static sd_msg *s_build_job(const sd_plan *plan, const char *site, const char *suffix,
+                           const bool *include, const sd_strings *parent_values, bool *empty)
 {
     sd_msg *msg = sd_msg_new(SD_MSG_FETCH_REQUEST);
     if (!msg)
         return NULL;
     sd_fetch_request *job = &msg->as.fetch_request;
     job->job_id = s_join(plan->request_id, ".", site);
+    if (job->job_id && *suffix) {
+        char *longer = s_join(job->job_id, ".", suffix);
+        free(job->job_id);
+        job->job_id = longer;
+    }
     job->request_id = strdup(plan->request_id);
-    job->reporter_id = strdup(reporter_id);
+    job->reporter_id = strdup(plan->reporter_id);
     job->service = strdup(plan->report->service);
     job->site = strdup(site);
     job->deadline_ms = plan->parts_deadline_ms;
@@ -301,8 +291,10 @@ static sd_msg *s_build_job(const sd_plan *plan, const char *site, const char *re
         !job->queries)
         goto fail;
     for (size_t i = 0; i < plan->table_count; i++) {
-        job->query_count++;
-        if (s_fill_query(&job->queries[i], plan, &plan->tables[i]) != 0)
+        if (!include[i] || !s_table_has_site(&plan->tables[i], site))
+            continue;
+        sd_query *query = &job->queries[job->query_count++];
+        if (sd_plan_query_fill(query, plan, &plan->tables[i], parent_values, empty) != 0)
             goto fail;
     }
     return msg;
@@ -311,18 +303,135 @@ fail:
     return NULL;
 }
 
-static int s_build_jobs(sd_plan *plan, const char *reporter_id)
+//  The sites that get a job: the requested ones, then the other sites of
+//  network tables.
+static int s_job_sites(const sd_plan *plan, sd_strings *sites)
 {
-    plan->jobs = calloc(plan->sites.count, sizeof *plan->jobs);
-    if (!plan->jobs)
-        return -1;
     for (size_t i = 0; i < plan->sites.count; i++) {
-        plan->jobs[i] = s_build_job(plan, plan->sites.items[i], reporter_id);
-        if (!plan->jobs[i])
+        if (sd_strings_push(sites, plan->sites.items[i]) != 0)
             return -1;
-        plan->job_count++;
+    }
+    for (size_t t = 0; t < plan->table_count; t++) {
+        const sd_strings *table_sites = plan->tables[t].sites;
+        for (size_t i = 0; i < table_sites->count; i++) {
+            const char *site = table_sites->items[i];
+            if (!s_strings_contain(sites, site) && sd_strings_push(sites, site) != 0)
+                return -1;
+        }
     }
     return 0;
+}
+
+static int s_build_jobs(sd_plan *plan)
+{
+    sd_strings sites = {0};
+    bool *include = calloc(plan->table_count ? plan->table_count : 1, sizeof *include);
+    int rc = include ? s_job_sites(plan, &sites) : -1;
+    size_t dependents = 0;
+    for (size_t t = 0; include && t < plan->table_count; t++) {
+        include[t] = plan->tables[t].parent < 0;
+        dependents += include[t] ? 0 : 1;
+    }
+    //  Each dependent table may need one job per site of its own.
+    plan->job_capacity = sites.count + dependents * sites.count;
+    plan->jobs = rc == 0 ? calloc(plan->job_capacity ? plan->job_capacity : 1,
+                                  sizeof *plan->jobs)
+                         : NULL;
+    rc = plan->jobs ? 0 : -1;
+    for (size_t i = 0; rc == 0 && i < sites.count; i++) {
+        bool empty = false;
+        plan->jobs[i] = s_build_job(plan, sites.items[i], "", include, NULL, &empty);
+        rc = plan->jobs[i] ? 0 : -1;
+        if (rc == 0)
+            plan->job_count++;
+    }
+    sd_strings_clear(&sites);
+    free(include);
+    return rc;
+}
+
+//  Returns the values of the parent's key column in its leading rows.
+static int s_parent_values(const sd_table_def *def, const sd_table_normalized *parent,
+                           sd_strings *values)
+{
+    int column = sd_table_data_column(&parent->data, def->parent_key);
+    size_t rows = parent->data.row_count;
+    if (def->parent_rows > 0 && (size_t)def->parent_rows < rows)
+        rows = (size_t)def->parent_rows;
+    for (size_t r = 0; column >= 0 && r < rows; r++) {
+        const sd_value *cell = &parent->data.cells[r * parent->data.column_count + (size_t)column];
+        if (cell->kind == SD_VALUE_STRING && sd_strings_push(values, cell->as.s.ptr) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+//  Plans the dependent table `index` of parent: one job per site, or none
+//  when its filter matches nothing.
+static int s_plan_dependent(sd_plan *plan, size_t index, const sd_table_normalized *parent)
+{
+    sd_plan_table *table = &plan->tables[index];
+    sd_strings values = {0};
+    bool *include = calloc(plan->table_count, sizeof *include);
+    int rc = include ? s_parent_values(table->def, parent, &values) : -1;
+    int added = 0;
+    if (rc == 0 && values.count == 0)
+        table->empty = true;
+    if (include)
+        include[index] = true;
+    for (size_t s = 0; rc == 0 && !table->empty && s < table->sites->count; s++) {
+        const char *site = table->sites->items[s];
+        bool empty = false;
+        sd_msg *job = s_build_job(plan, site, table->def->name, include, &values, &empty);
+        if (!job || plan->job_count >= plan->job_capacity) {
+            sd_msg_destroy(&job);
+            rc = -1;
+        } else if (empty) {
+            sd_msg_destroy(&job);
+            table->empty = true;
+        } else {
+            plan->jobs[plan->job_count++] = job;
+            added++;
+        }
+    }
+    //  Jobs built before the filter turned out empty are dropped again.
+    while (table->empty && added > 0) {
+        sd_msg_destroy(&plan->jobs[--plan->job_count]);
+        added--;
+    }
+    table->planned = true;
+    sd_strings_clear(&values);
+    free(include);
+    return rc == 0 ? added : -1;
+}
+
+int sd_plan_dependents(sd_plan *plan, size_t parent, const sd_table_normalized *table)
+{
+    int total = 0;
+    for (size_t t = 0; t < plan->table_count; t++) {
+        if (plan->tables[t].parent != (int)parent || plan->tables[t].planned)
+            continue;
+        int added = s_plan_dependent(plan, t, table);
+        if (added < 0)
+            return -1;
+        total += added;
+    }
+    return total;
+}
+
+sd_msg *sd_plan_empty_table(const sd_plan *plan, size_t index)
+{
+    const sd_plan_table *table = &plan->tables[index];
+    sd_msg *msg = sd_msg_new(SD_MSG_TABLE_NORMALIZED);
+    if (!msg)
+        return NULL;
+    sd_table_normalized *empty = &msg->as.table_normalized;
+    empty->request_id = strdup(plan->request_id);
+    empty->reporter_id = strdup(plan->reporter_id);
+    empty->table_id = strdup(table->table_id);
+    if (!empty->request_id || !empty->reporter_id || !empty->table_id)
+        sd_msg_destroy(&msg);
+    return msg;
 }
 
 //  Resolves the report type, or fills err: 404 for a type that is unknown
@@ -352,16 +461,21 @@ sd_plan *sd_plan_new(const sd_report_request *request, const sd_config *config,
     if (!plan)
         goto oom;
     plan->report = report;
+    plan->config = config;
     plan->request_id = strdup(request->request_id ? request->request_id : "");
-    if (!plan->request_id)
+    plan->reporter_id = strdup(reporter_id);
+    if (!plan->request_id || !plan->reporter_id)
         goto oom;
     if (s_resolve_sites(plan, request, config, err) != 0)
         goto fail;
+    if (s_push_all_sites(&plan->network_sites, config, report->service) != 0)
+        goto oom;
+    plan->all_sites = plan->sites.count == plan->network_sites.count;
 
     s_compute_periods(plan, request);
     plan->parts_deadline_ms = request->deadline_ms - config->reporter.render_margin_ms -
                               config->reporter.table_margin_ms;
-    if (s_make_subject(plan) != 0 || s_plan_tables(plan) != 0 || s_build_jobs(plan, reporter_id) != 0)
+    if (s_make_subject(plan) != 0 || s_plan_tables(plan) != 0 || s_build_jobs(plan) != 0)
         goto oom;
     return plan;
 oom:
@@ -383,8 +497,10 @@ void sd_plan_destroy(sd_plan **plan)
         sd_msg_destroy(&self->jobs[i]);
     free(self->jobs);
     sd_strings_clear(&self->sites);
+    sd_strings_clear(&self->network_sites);
     free(self->subject);
     free(self->request_id);
+    free(self->reporter_id);
     free(self);
     *plan = NULL;
 }

@@ -1,11 +1,25 @@
 /*  sd_plan: turns a report.request into tables and fetch jobs.
 
     The plan resolves the sites ("all" is every configured site, in config
-    order), computes the periods, names every table and builds one
-    fetch.request per site for the report's service. Table ids are
+    order), computes the periods, picks the report's tables for the
+    request's frequency and sites, and builds one fetch.request per site
+    for the report's service. A table of network scope takes its parts
+    from every configured site, so sites outside the request get a job of
+    their own with only those queries. Table ids are
     "<request_id>.<table name>" ("r42.summary"), so they are unique per
     request and spread over the aggregator shards; job ids are
     "<request_id>.<site>".
+
+    Dependent tables (those with a parent) are planned in a second stage
+    by sd_plan_dependents, once the parent table has arrived: one more job
+    per site, "<request_id>.<site>.<parent name>", whose query filters on
+    the parent's rows. A dependent table whose parent has no rows is
+    marked empty and fetches nothing.
+
+    Some tables have their own periods (sd_table_periods): top articles of
+    a one-day report compare with the day before, month to date compares
+    with the whole month a year earlier, and the monthly series cover 12 or
+    36 months.
 
     Parts carry the deadline
         request deadline - reporter.render_margin_ms - reporter.table_margin_ms
@@ -16,6 +30,7 @@
 #ifndef SD_PLAN_H
 #define SD_PLAN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,6 +51,12 @@ typedef struct {
     const sd_table_def *def;
     char *table_id;                 //  "<request_id>.<name>"
     int64_t expected_parts;         //  sites x compared periods (current included)
+    const sd_strings *sites;        //  the sites of its parts, borrowed from the plan
+    int parent;                     //  index of the parent table, -1 when none
+    bool planned;                   //  its queries are in fetch jobs
+    bool empty;                     //  dependent, with nothing to fetch: the parent has
+                                    //  no rows, or its networks map to no source
+    sd_report_periods periods;      //  the dates of its current, previous and yearly periods
 } sd_plan_table;
 
 typedef struct {
@@ -45,18 +66,38 @@ typedef struct {
     sd_report_periods periods;
     char *subject;                  //  "Statsdash ga-core: Tue 01 Dec 2026"
     sd_strings sites;               //  resolved site names, without duplicates
+    sd_strings network_sites;       //  every configured site, in config order
+    bool all_sites;                 //  sites covers every configured site
+    const sd_config *config;        //  borrowed; must outlive the plan
+    char *reporter_id;
     sd_plan_table *tables;
     size_t table_count;
-    sd_msg **jobs;                  //  fetch.request messages, one per site, in site order
+    sd_msg **jobs;                  //  fetch.request messages: first stage one per site
+                                    //  (requested sites first), then second-stage jobs
     size_t job_count;
+    size_t job_capacity;            //  jobs the plan can hold, second stage included
     int64_t parts_deadline_ms;      //  deadline given to the parts
 } sd_plan;
 
 //  Plans request against config. reporter_id names the table topic the
-//  aggregators publish to. Returns a new plan, or NULL with err filled
+//  aggregators publish to. The plan keeps config for the second stage, so
+//  config must outlive it. Returns a new plan, or NULL with err filled
 //  (err->code 500 when out of memory).
 sd_plan *sd_plan_new(const sd_report_request *request, const sd_config *config,
                      const char *reporter_id, sd_plan_error *err);
+
+//  Plans the tables that depend on table `parent`, which has arrived as
+//  table: appends one fetch job per site of theirs to plan->jobs (the jobs
+//  from the previous job_count on are new) and marks them planned, or
+//  empty when the parent's rows give nothing to filter on. Returns the
+//  number of jobs appended (0 when no table depends on parent), or -1 when
+//  out of memory.
+int sd_plan_dependents(sd_plan *plan, size_t parent, const sd_table_normalized *table);
+
+//  Returns a new table.normalized without rows or columns for table
+//  `index`, standing for a dependent table with nothing to fetch; NULL
+//  when out of memory.
+sd_msg *sd_plan_empty_table(const sd_plan *plan, size_t index);
 
 //  Frees the plan and its messages; sets *plan to NULL. Safe on NULL.
 void sd_plan_destroy(sd_plan **plan);

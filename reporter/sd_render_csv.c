@@ -86,9 +86,34 @@ static void s_block(sd_text *out, const sd_document_table *entry)
     }
 }
 
+//  Writes a table as a plain CSV file: a header of its column names, then
+//  one line per row, without totals.
+static void s_single(sd_text *out, const sd_document_table *entry)
+{
+    const sd_table_data *data = entry->table ? &entry->table->data : NULL;
+    for (size_t c = 0; data && c < data->column_count; c++) {
+        if (c > 0)
+            sd_text_append(out, ",");
+        s_field(out, data->columns[c].name, strlen(data->columns[c].name));
+    }
+    sd_text_append(out, "\r\n");
+    for (size_t r = 0; data && r < data->row_count; r++) {
+        for (size_t c = 0; c < data->column_count; c++) {
+            if (c > 0)
+                sd_text_append(out, ",");
+            s_value(out, &data->cells[r * data->column_count + c]);
+        }
+        sd_text_append(out, "\r\n");
+    }
+}
+
 char *sd_render_csv(const sd_document *document, size_t *size)
 {
     sd_text out = {0};
+    if (document->csv_single_table && document->table_count > 0) {
+        s_single(&out, &document->tables[0]);
+        return sd_text_take(&out, size);
+    }
     for (size_t i = 0; i < document->table_count; i++) {
         if (i > 0)
             sd_text_append(&out, "\r\n");

@@ -7,6 +7,10 @@
     integers, fractions with up to 15 significant digits, no thousands
     separators. Fields are quoted as RFC 4180 specifies, and lines end in CRLF.
     A table that never arrived is a block with only "table" and its name.
+
+    A report type marked csv_single_table (ga-social-export) is written as
+    its first table alone: a header of the column names, then the rows,
+    with no "table" column and no totals. A null cell is an empty field.
 */
 #ifndef SD_RENDER_CSV_H
 #define SD_RENDER_CSV_H

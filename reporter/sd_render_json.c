@@ -66,8 +66,23 @@ static json_t *s_totals(const sd_table_normalized *table)
     return object;
 }
 
-static json_t *s_table(const sd_table_normalized *table)
+//  The dates each period label of the table stands for; they differ from
+//  the report's for some tables (top articles, month to date, series).
+static json_t *s_table_periods(const sd_table_normalized *table)
 {
+    json_t *periods = json_object();
+    for (size_t p = 0; periods && table && p < table->period_count; p++) {
+        const sd_period *period = &table->periods[p];
+        if (period->label && period->start && period->end)
+            json_object_set_new(periods, period->label,
+                                json_pack("[ss]", period->start, period->end));
+    }
+    return periods;
+}
+
+static json_t *s_table(const sd_document_table *entry)
+{
+    const sd_table_normalized *table = entry->table;
     json_t *columns = json_array();
     json_t *rows = json_array();
     for (size_t c = 0; table && columns && c < table->data.column_count; c++)
@@ -75,7 +90,9 @@ static json_t *s_table(const sd_table_normalized *table)
     for (size_t r = 0; table && rows && r < table->data.row_count; r++)
         json_array_append_new(rows, s_row(&table->data, r));
     json_t *totals = table ? s_totals(table) : json_object();
-    return json_pack("{s:o,s:o,s:o}", "columns", columns, "rows", rows, "totals", totals);
+    return json_pack("{s:s,s:o,s:o,s:o,s:o,s:o}", "title", entry->def->title, "periods",
+                     s_table_periods(table), "columns", columns, "rows", rows, "totals", totals,
+                     "warnings", s_strings(table ? &table->warnings : NULL));
 }
 
 static json_t *s_tables(const sd_document *document)
@@ -83,7 +100,7 @@ static json_t *s_tables(const sd_document *document)
     json_t *tables = json_object();
     for (size_t i = 0; tables && i < document->table_count; i++) {
         const sd_document_table *entry = &document->tables[i];
-        json_object_set_new(tables, entry->def->name, s_table(entry->table));
+        json_object_set_new(tables, entry->def->name, s_table(entry));
     }
     return tables;
 }

@@ -7,11 +7,13 @@
     sent.
 
     For each report.request it plans the tables (sd_plan), sends one
-    fetch.request per site, keeps the first copy of each table.normalized
-    and each fetch.reply of that request, and renders when every table is in
-    and every job has replied, or at the request deadline minus
-    reporter.render_margin_ms, whichever comes first. It then replies with
-    a report.reply (status "complete" or "partial", the missing sites and the
+    fetch.request per site, and keeps the first copy of each
+    table.normalized and each fetch.reply of that request. It sends the
+    second-stage jobs of a dependent table as soon as its parent table is
+    in. It renders when every table is in and every job has replied, or at
+    the request deadline minus reporter.render_margin_ms, whichever comes
+    first, after the finishing steps of sd_finish. It then replies with a
+    report.reply (status "complete" or "partial", the missing sites and the
     warnings naming them). A request that cannot be planned gets an `error`
     reply: 400 for a bad field, 404 for an unknown report type or site,
     408 when its deadline has passed. MDP hands a worker one request at a

@@ -59,6 +59,12 @@ typedef struct {
     int status;
 } s_outcome;
 
+static const char *s_mode_name(s_mode mode)
+{
+    static const char *const names[] = {"service", "once", "dry-run", "resend", "skip", "backfill"};
+    return names[mode];
+}
+
 static void s_set_mode(s_args *args, s_mode mode, const char *report_id)
 {
     args->mode = mode;
@@ -264,8 +270,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "statsdash-scheduler: %s\n", error);
     }
     if (lock || (args.mode != S_SERVICE && args.mode != S_ONCE)) {
-        sd_info("started mode=%s database=%s", args.mode == S_SERVICE ? "service" : "command",
-                config->scheduler.database);
+        sd_info("started mode=%s database=%s", s_mode_name(args.mode), config->scheduler.database);
         status = s_run(&args, config);
     }
     sd_lock_release(&lock);

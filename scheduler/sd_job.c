@@ -285,6 +285,9 @@ static void s_decide(s_job *job, const char *reason)
         s_end(job, SD_JOB_WAITING);
         return;
     }
+    //  NOTE: report.request has no field for this warning, so the mailed
+    //  report does not say that its data is incomplete. Only the error list
+    //  names the sites.
     sd_warning("report late, sent without complete data: %s report=%s period=%s", reason, id,
                job->period);
     s_note(job, "%s %s: %d or more days late, sent without complete data: %s", id, job->period,

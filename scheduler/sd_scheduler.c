@@ -184,9 +184,13 @@ static int s_plan_report(sd_scheduler *self, const sd_config_report *report, sd_
         return -1;
 
     //  Periods left "sending" go first, with the delivery id they carried.
+    //  They never wait for data, because an earlier run already decided to
+    //  send them. A late one still gets a data check: the run that sent it
+    //  may have stopped before mailing the error list, and the check names
+    //  the sites with missing data again.
     for (int i = 0; i < count; i++) {
-        jobs[i] = (sd_job_spec){report, pending[i].period_end, false,
-                                sd_schedule_is_late(&rule, pending[i].period_end, today), ""};
+        bool late = sd_schedule_is_late(&rule, pending[i].period_end, today);
+        jobs[i] = (sd_job_spec){report, pending[i].period_end, late, late, ""};
         memcpy(jobs[i].delivery_id, pending[i].delivery_id, sizeof jobs[i].delivery_id);
     }
 

@@ -4,10 +4,12 @@
     A tick takes "today" in the configured time zone from sd_now_ms, so
     STATSDASH_NOW applies. For each scheduled report it lists the periods
     to deliver, oldest first. Periods left "sending" by an earlier run come
-    first and are sent again with their delivery id, without a new data
-    check. Then come the due periods after the last one recorded (see
-    sd_schedule). Each new period waits for complete data unless it is late. When the tick
-    ends, its error list is mailed once to smtp.error_recipients.
+    first and are sent again with their delivery id without waiting for
+    data (a late one is checked again only to name the sites with missing
+    data). Then come the due periods after the last one recorded (see
+    sd_schedule). Each new period waits for complete data unless it is
+    late. When the tick ends, its error list is mailed once to
+    smtp.error_recipients.
 
     Everything runs on the caller's zloop: no call blocks it except the
     SQLite writes and the error mail's SMTP transfer.

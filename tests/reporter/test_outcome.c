@@ -22,7 +22,9 @@ typedef struct {
     sd_config *config;
     sd_msg *request;
     sd_plan *plan;
-    sd_msg *tables[2];
+    sd_msg *tables[SD_CATALOG_MAX_ITEMS];   //  the other tables arrive empty
+    size_t summary;                 //  index of the summary table
+    size_t site_summary;
     sd_msg *replies[2];
     char *job_errors[2];
     sd_outcome outcome;
@@ -62,17 +64,26 @@ static int s_setup(void **state)
     f->plan = f->config ? sd_plan_new(r, f->config, "rep1", &err) : NULL;
     f->replies[0] = s_reply("r7.one.example", "one.example");
     f->replies[1] = s_reply("r7.two.example", "two.example");
-    f->tables[0] = fixture_table("r7", "r7.summary", &s_row, 1, false);
-    f->tables[1] = fixture_table("r7", "r7.site_summary", &s_row, 1, true);
     *state = f;
-    return f->plan ? 0 : -1;
+    if (!f->plan)
+        return -1;
+    f->summary = (size_t)sd_plan_find_table(f->plan, "r7.summary");
+    f->site_summary = (size_t)sd_plan_find_table(f->plan, "r7.site_summary");
+    for (size_t t = 0; t < f->plan->table_count; t++)
+        f->tables[t] = sd_plan_empty_table(f->plan, t);
+    sd_msg_destroy(&f->tables[f->summary]);
+    sd_msg_destroy(&f->tables[f->site_summary]);
+    f->tables[f->summary] = fixture_table("r7", "r7.summary", &s_row, 1, false);
+    f->tables[f->site_summary] = fixture_table("r7", "r7.site_summary", &s_row, 1, true);
+    return 0;
 }
 
 static int s_teardown(void **state)
 {
     fixture *f = *state;
+    for (size_t t = 0; t < SD_CATALOG_MAX_ITEMS; t++)
+        sd_msg_destroy(&f->tables[t]);
     for (size_t i = 0; i < 2; i++) {
-        sd_msg_destroy(&f->tables[i]);
         sd_msg_destroy(&f->replies[i]);
         free(f->job_errors[i]);
     }
@@ -103,9 +114,9 @@ static void outcome_complete_without_warnings(void **state)
 static void outcome_missing_parts_grouped(void **state)
 {
     fixture *f = *state;
-    fixture_add_missing(f->tables[0], "two.example", "current", "HTTP 503 from the API");
-    fixture_add_missing(f->tables[1], "two.example", "current", "HTTP 503 from the API");
-    fixture_add_missing(f->tables[1], "two.example", "yearly", "");
+    fixture_add_missing(f->tables[f->summary], "two.example", "current", "HTTP 503 from the API");
+    fixture_add_missing(f->tables[f->site_summary], "two.example", "current", "HTTP 503 from the API");
+    fixture_add_missing(f->tables[f->site_summary], "two.example", "yearly", "");
     //  The same failure reported by the worker is merged with the table's.
     s_add_part_error(f->replies[1], "r7.summary", "two.example/current", "HTTP 503 from the API");
     s_compute(f);
@@ -124,7 +135,7 @@ static void outcome_missing_parts_grouped(void **state)
 static void outcome_table_never_arrived(void **state)
 {
     fixture *f = *state;
-    sd_msg_destroy(&f->tables[1]);
+    sd_msg_destroy(&f->tables[f->site_summary]);
     s_compute(f);
     assert_true(f->outcome.partial);
     assert_int_equal(f->outcome.missing.count, 2);
@@ -140,8 +151,8 @@ static void outcome_failed_job_named_once(void **state)
     fixture *f = *state;
     sd_msg_destroy(&f->replies[0]);
     f->job_errors[0] = strdup("fetch job failed: no such service (error 404 from service ga)");
-    fixture_add_missing(f->tables[0], "one.example", "current", "");
-    fixture_add_missing(f->tables[1], "one.example", "current", "");
+    fixture_add_missing(f->tables[f->summary], "one.example", "current", "");
+    fixture_add_missing(f->tables[f->site_summary], "one.example", "current", "");
     s_compute(f);
     assert_true(f->outcome.partial);
     assert_int_equal(f->outcome.missing.count, 1);
@@ -166,7 +177,7 @@ static void outcome_silent_worker_warned(void **state)
 static void compose_reply_outputs(void **state)
 {
     fixture *f = *state;
-    fixture_add_missing(f->tables[0], "two.example", "previous", "quota exceeded");
+    fixture_add_missing(f->tables[f->summary], "two.example", "previous", "quota exceeded");
     s_compute(f);
     sd_strings formats = {0};
     sd_strings_push(&formats, "json");

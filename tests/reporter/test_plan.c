@@ -166,6 +166,16 @@ static void s_check_common_query(const sd_query *query, int64_t expected_parts)
     s_check_derived(&query->spec);
 }
 
+//  Returns the query of job that feeds table_id, or NULL.
+static const sd_query *s_query(const sd_fetch_request *job, const char *table_id)
+{
+    for (size_t i = 0; i < job->query_count; i++) {
+        if (strcmp(job->queries[i].table_id, table_id) == 0)
+            return &job->queries[i];
+    }
+    return NULL;
+}
+
 static void plan_one_site_job(void **state)
 {
     fixture *f = *state;
@@ -173,11 +183,14 @@ static void plan_one_site_job(void **state)
     sd_plan_error err;
     sd_plan *plan = sd_plan_new(&f->request->as.report_request, f->config, "rep1", &err);
     assert_non_null(plan);
-    assert_int_equal(plan->table_count, 2);
     assert_string_equal(plan->tables[0].table_id, "r42.summary");
-    assert_string_equal(plan->tables[1].table_id, "r42.site_summary");
+    assert_string_equal(plan->tables[1].table_id, "r42.network_summary");
+    int site_index = sd_plan_find_table(plan, "r42.site_summary");
+    assert_true(site_index > 1);
     assert_int_equal(plan->tables[0].expected_parts, 3);
-    assert_int_equal(plan->job_count, 1);
+    //  The network overview takes parts from all four configured sites.
+    assert_int_equal(plan->tables[1].expected_parts, 12);
+    assert_int_equal(plan->job_count, 4);
 
     const sd_fetch_request *job = &plan->jobs[0]->as.fetch_request;
     assert_string_equal(job->job_id, "r42.alpha.example");
@@ -186,10 +199,11 @@ static void plan_one_site_job(void **state)
     assert_string_equal(job->service, "ga");
     assert_string_equal(job->site, "alpha.example");
     assert_int_equal(job->deadline_ms, DEADLINE_MS - RENDER_MARGIN_MS - TABLE_MARGIN_MS);
-    assert_int_equal(job->query_count, 2);
 
-    const sd_query *summary = &job->queries[0];
-    const sd_query *sites = &job->queries[1];
+    const sd_query *summary = s_query(job, "r42.summary");
+    const sd_query *sites = s_query(job, "r42.site_summary");
+    assert_non_null(summary);
+    assert_non_null(sites);
     assert_string_equal(summary->table_id, "r42.summary");
     assert_string_equal(sites->table_id, "r42.site_summary");
     assert_string_not_equal(summary->id, sites->id);
@@ -202,6 +216,14 @@ static void plan_one_site_job(void **state)
     assert_int_equal(sites->spec.sort_count, 1);
     assert_string_equal(sites->spec.sort[0].column, "users");
     assert_true(sites->spec.sort[0].descending);
+
+    //  The other sites' jobs only feed the network overview.
+    for (size_t j = 1; j < 4; j++) {
+        const sd_fetch_request *other = &plan->jobs[j]->as.fetch_request;
+        assert_int_equal(other->query_count, 1);
+        assert_string_equal(other->queries[0].table_id, "r42.network_summary");
+        s_check_common_query(&other->queries[0], 12);
+    }
     sd_plan_destroy(&plan);
 }
 
@@ -222,12 +244,15 @@ static void plan_four_sites_jobs(void **state)
     for (size_t i = 0; i < 4; i++) {
         const sd_fetch_request *job = &plan->jobs[i]->as.fetch_request;
         assert_string_equal(job->site, wanted[i]);
-        assert_int_equal(job->queries[0].expected_parts, 12);
-        assert_int_equal(job->queries[1].expected_parts, 12);
+        assert_int_equal(s_query(job, "r42.summary")->expected_parts, 12);
+        assert_int_equal(s_query(job, "r42.site_summary")->expected_parts, 12);
+        //  Every site is in the request, so there is no network overview.
+        assert_null(s_query(job, "r42.network_summary"));
         assert_int_equal(sd_plan_find_job(plan, job->job_id), (int)i);
     }
-    assert_int_equal(plan->tables[1].expected_parts, 12);
-    assert_int_equal(sd_plan_find_table(plan, "r42.site_summary"), 1);
+    int site_index = sd_plan_find_table(plan, "r42.site_summary");
+    assert_true(site_index > 0);
+    assert_int_equal(plan->tables[site_index].expected_parts, 12);
     assert_int_equal(sd_plan_find_table(plan, "r41.site_summary"), -1);
     sd_plan_destroy(&plan);
 }
@@ -264,7 +289,8 @@ static void plan_jobs_encode_and_decode(void **state)
         assert_non_null(decoded);
         assert_string_equal(decoded->as.fetch_request.job_id,
                             plan->jobs[i]->as.fetch_request.job_id);
-        assert_int_equal(decoded->as.fetch_request.query_count, 2);
+        assert_int_equal(decoded->as.fetch_request.query_count,
+                         plan->jobs[i]->as.fetch_request.query_count);
         sd_msg_destroy(&decoded);
         free(data);
     }
@@ -296,8 +322,9 @@ static void plan_unknown_report_rejected(void **state)
     sd_strings_push(&f->request->as.report_request.sites, "all");
     s_set(&f->request->as.report_request.report, "ga-nonsense");
     s_expect_error(f, 404, "report", "\"ga-nonsense\"");
+    //  The fixture config has no YouTube channels for "all" to name.
     s_set(&f->request->as.report_request.report, "youtube");
-    s_expect_error(f, 404, "report", "not implemented");
+    s_expect_error(f, 400, "sites", "no sites");
 }
 
 static void plan_bad_fields_rejected(void **state)

@@ -39,10 +39,20 @@ typedef struct {
     sd_document document;
 } fixture;
 
+//  Returns the ga-core table definition with the given name.
+static const sd_table_def *s_def(const char *name)
+{
+    const sd_report_def *report = sd_catalog_find("ga-core");
+    for (size_t i = 0; report->tables[i]; i++) {
+        if (strcmp(report->tables[i]->name, name) == 0)
+            return report->tables[i];
+    }
+    return NULL;
+}
+
 static int s_setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    const sd_report_def *report = sd_catalog_find("ga-core");
     fixture_row total = s_rows[0];
     for (size_t m = 0; m < 3; m++) {
         total.current[m] += s_rows[1].current[m];
@@ -56,8 +66,8 @@ static int s_setup(void **state)
     sd_report_periods_compute(SD_FREQUENCY_WOW_DAILY, date, false, &f->periods);
     sd_strings_push(&f->missing, HOSTILE_SITE);
     sd_strings_push(&f->warnings, HOSTILE_SITE ": HTTP 503 <from> the API (summary/current)");
-    f->tables[0] = (sd_document_table){report->tables[0], &f->summary->as.table_normalized};
-    f->tables[1] = (sd_document_table){report->tables[1], &f->sites->as.table_normalized};
+    f->tables[0] = (sd_document_table){s_def("summary"), &f->summary->as.table_normalized};
+    f->tables[1] = (sd_document_table){s_def("site_summary"), &f->sites->as.table_normalized};
     f->document = (sd_document){
         .report = "ga-core",
         .subject = "Statsdash ga-core: Tue 01 Dec 2026",
