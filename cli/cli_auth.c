@@ -31,8 +31,8 @@
 #define CLI_AUTH_EXCHANGE_POLL_MS 50
 
 static const char s_usage[] =
-    "Usage: statsdash auth youtube -c FILE [--channel NAME [--id UC...]] [--token-file FILE]\n"
-    "                              [--timeout SECONDS]\n"
+    "Usage: statsdash auth youtube -c FILE [--channel NAME [--id UC...] | --owner]\n"
+    "                              [--token-file FILE] [--timeout SECONDS]\n"
     "\n"
     "Authorizes Statsdash to read a YouTube channel's analytics. Prints a URL to\n"
     "open in a browser on this machine; after the user allows access, the browser\n"
@@ -46,6 +46,9 @@ static const char s_usage[] =
     "  --channel NAME        the channel (a key of youtube.channels) to authorize;\n"
     "                        may be left out when one channel id has a token file\n"
     "  --id UC...            which id of the channel, when it has several token files\n"
+    "  --owner               authorize a user who manages youtube.content_owner and\n"
+    "                        write youtube.owner_refresh_token_file (the default\n"
+    "                        when content_owner is set and --channel is not given)\n"
     "  --token-file FILE     write the token to FILE instead of the config's file\n"
     "  --timeout SECONDS     how long to wait for the browser (default 300)\n"
     "  -h, --help            print this help and exit\n";
@@ -55,6 +58,7 @@ typedef struct {
     const char *channel;
     const char *id;
     const char *token_file;
+    bool owner;
     int timeout_s;
 } s_options;
 
@@ -73,7 +77,7 @@ static int s_parse_options(int argc, char **argv, s_options *options)
         {"config", required_argument, NULL, 'c'},  {"channel", required_argument, NULL, 'n'},
         {"id", required_argument, NULL, 'i'},      {"token-file", required_argument, NULL, 'f'},
         {"timeout", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"owner", no_argument, NULL, 'o'},         {NULL, 0, NULL, 0},
     };
     if (argc < 2 || strcmp(argv[1], "youtube") != 0) {
         fputs(s_usage, argc >= 2 && strcmp(argv[1], "--help") == 0 ? stdout : stderr);
@@ -88,6 +92,7 @@ static int s_parse_options(int argc, char **argv, s_options *options)
         case 'n': options->channel = optarg; break;
         case 'i': options->id = optarg; break;
         case 'f': options->token_file = optarg; break;
+        case 'o': options->owner = true; break;
         case 't':
             options->timeout_s = (int)strtol(optarg, &end, 10);
             if (*end || options->timeout_s < 1 || options->timeout_s > 86400) {
@@ -100,7 +105,7 @@ static int s_parse_options(int argc, char **argv, s_options *options)
         default: fputs(s_usage, stderr); return 2;
         }
     }
-    if (!options->config_path || optind < argc) {
+    if (!options->config_path || optind < argc || (options->owner && options->channel)) {
         fputs(s_usage, stderr);
         return 2;
     }
@@ -148,6 +153,15 @@ static int s_choose_target(const sd_config *config, const s_options *options,
     if (options->token_file) {
         *file = options->token_file;
         return 0;
+    }
+    //  In content-owner mode the worker uses the owner's token only.
+    if (options->owner || (!options->channel && config->youtube.content_owner)) {
+        *file = config->youtube.owner_refresh_token_file;
+        if (!*file)
+            fprintf(stderr, "statsdash auth: --owner needs youtube.content_owner and "
+                    "youtube.owner_refresh_token_file in %s, or pass --token-file FILE\n",
+                    config->path);
+        return *file ? 0 : -1;
     }
     if (options->channel) {
         const sd_config_channel *channel = sd_config_find_channel(config, options->channel);

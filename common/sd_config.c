@@ -103,6 +103,7 @@ static bool s_default_youtube(sd_config_youtube *youtube)
 {
     youtube->cache.max_bytes = 268435456;
     youtube->max_in_flight = 10;
+    youtube->page_size = 10000;
     return s_set(&youtube->analytics_api_base, "https://youtubeanalytics.googleapis.com") &&
            s_set(&youtube->data_api_base, "https://www.googleapis.com/youtube/v3") &&
            s_set(&youtube->token_uri, "https://oauth2.googleapis.com/token") &&

@@ -94,7 +94,7 @@ typedef struct {
 
 typedef struct {
     char *id;                       //  "UC..."
-    char *refresh_token_file;       //  only for channel==MINE, else NULL
+    char *refresh_token_file;       //  needed for channel==MINE only, else NULL
 } sd_config_channel_id;
 
 typedef struct {
@@ -110,10 +110,12 @@ typedef struct {
     char *auth_uri;                 //  default "https://accounts.google.com/o/oauth2/v2/auth"
     char *client_secret_file;
     char *content_owner;            //  NULL: channel==MINE mode
+    char *owner_refresh_token_file; //  token of a user managing content_owner, else NULL
     sd_config_cache cache;
     sd_config_channel *channels;
     size_t channel_count;
-    int max_in_flight;              //  default 10
+    int max_in_flight;              //  requests in flight per channel id, default 10
+    int page_size;                  //  rows per reports.query page (maxResults), default 10000
 } sd_config_youtube;
 
 typedef struct {

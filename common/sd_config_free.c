@@ -88,6 +88,7 @@ static void s_youtube_free(sd_config_youtube *youtube)
     free(youtube->auth_uri);
     free(youtube->client_secret_file);
     free(youtube->content_owner);
+    free(youtube->owner_refresh_token_file);
     free(youtube->cache.path);
     sd_config_channels_free(youtube->channels, youtube->channel_count);
 }

@@ -1,5 +1,6 @@
-/*  sd_config_youtube: the youtube section (API bases, OAuth client and the
-    channels, each a roll-up of one or more channel ids).  */
+/*  sd_config_youtube: the youtube section (API bases, OAuth client, the
+    content owner and its refresh token, and the channels, each a roll-up
+    of one or more channel ids).  */
 #include "sd_config_reader.h"
 
 #include <limits.h>
@@ -99,11 +100,34 @@ static void s_read_channels(sd_config_reader *reader, json_t *section, sd_config
     }
 }
 
+//  Reads owner_refresh_token_file: required with content_owner (the calls
+//  act for a user who manages the content owner), meaningless without.
+static void s_read_owner_token(sd_config_reader *reader, json_t *section,
+                               sd_config_youtube *youtube)
+{
+    const char *key = "youtube.owner_refresh_token_file";
+    bool owner = json_object_get(section, "content_owner") != NULL;
+    bool token = json_object_get(section, "owner_refresh_token_file") != NULL;
+    sd_config_read_text(reader, section, "youtube", "owner_refresh_token_file",
+                        &youtube->owner_refresh_token_file);
+    if (owner && !token)
+        sd_config_fail(reader, key,
+                       "missing; with youtube.content_owner set, name the file of the refresh"
+                       " token of a user who manages the content owner (create it with"
+                       " \"statsdash auth youtube --owner\")");
+    else if (!owner && token)
+        sd_config_fail(reader, key,
+                       "set without youtube.content_owner; set content_owner too, or remove"
+                       " this key and give each channel id its refresh_token_file");
+}
+
 void sd_config_read_youtube(sd_config_reader *reader, json_t *section, sd_config *config)
 {
     static const char *const known[] = {
-        "analytics_api_base", "data_api_base", "token_uri", "auth_uri",      "client_secret_file",
-        "content_owner",      "cache",         "channels",  "max_in_flight", NULL};
+        "analytics_api_base", "data_api_base", "token_uri",     "auth_uri",
+        "client_secret_file", "content_owner", "owner_refresh_token_file",
+        "cache",              "channels",      "max_in_flight", "page_size",
+        NULL};
     sd_config_youtube *youtube = &config->youtube;
     const char *key = "youtube";
 
@@ -114,8 +138,14 @@ void sd_config_read_youtube(sd_config_reader *reader, json_t *section, sd_config
     sd_config_read_url(reader, section, key, "auth_uri", &youtube->auth_uri);
     sd_config_read_text(reader, section, key, "client_secret_file", &youtube->client_secret_file);
     sd_config_read_text(reader, section, key, "content_owner", &youtube->content_owner);
+    s_read_owner_token(reader, section, youtube);
     sd_config_read_cache(reader, section, key, &youtube->cache);
     s_read_channels(reader, section, youtube);
     sd_config_read_int(reader, section, key, "max_in_flight", 1, INT_MAX,
-                       "the number of API requests in flight per channel", &youtube->max_in_flight);
+                       "the number of API requests in flight per channel id",
+                       &youtube->max_in_flight);
+    //  NOTE: the API documents a maximum of 200 for reports by video only;
+    //  the 100000 cap is ours, to keep one response a few megabytes.
+    sd_config_read_int(reader, section, key, "page_size", 1, 100000,
+                       "the rows asked for per reports.query page", &youtube->page_size);
 }

@@ -253,8 +253,14 @@ static int s_serve_route(sim_server *self, const s_route *route, const sim_http_
     }
     if (fault == SIM_FAULT_HTML)
         s_respond_html(response);
-    if (route->kind != SIM_ROUTE_PLAIN && self->latency_ms > 0)
+    //  The latency is the time a request stays in flight at the server, so
+    //  requests that overlap in the client overlap here.
+    const char *endpoint = response->endpoint ? response->endpoint : "other";
+    if (route->kind != SIM_ROUTE_PLAIN && self->latency_ms > 0) {
+        sim_stats_enter(self->stats, endpoint, response->key);
         s_sleep_ms(self->latency_ms);
+        sim_stats_leave(self->stats, endpoint, response->key);
+    }
 
     char fault_name[16] = "";
     if (fault != SIM_FAULT_NONE)
@@ -263,8 +269,7 @@ static int s_serve_route(sim_server *self, const s_route *route, const sim_http_
         snprintf(fault_name, sizeof fault_name, "truncated");
     if (fault == SIM_FAULT_HTML)
         snprintf(fault_name, sizeof fault_name, "html");
-    sim_stats_count(self->stats, response->endpoint ? response->endpoint : "other",
-                    response->group, response->key, response->status,
+    sim_stats_count(self->stats, endpoint, response->group, response->key, response->status,
                     fault != SIM_FAULT_NONE ? fault_name : NULL);
     return fault;
 }

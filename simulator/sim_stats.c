@@ -8,6 +8,7 @@
 struct sim_stats {
     pthread_mutex_t lock;
     json_t *counters;       //  the document sim_stats_snapshot copies
+    json_t *in_flight;      //  endpoint -> key -> requests in flight now
 };
 
 sim_stats *sim_stats_new(void)
@@ -17,8 +18,10 @@ sim_stats *sim_stats_new(void)
         return NULL;
     self->counters = json_pack("{s:i, s:{}, s:{}, s:{}}", "total", 0, "endpoints", "faults",
                                "quota");
-    if (!self->counters || pthread_mutex_init(&self->lock, NULL) != 0) {
+    self->in_flight = json_object();
+    if (!self->counters || !self->in_flight || pthread_mutex_init(&self->lock, NULL) != 0) {
         json_decref(self->counters);
+        json_decref(self->in_flight);
         free(self);
         return NULL;
     }
@@ -30,6 +33,7 @@ void sim_stats_destroy(sim_stats **self_p)
     if (!self_p || !*self_p)
         return;
     json_decref((*self_p)->counters);
+    json_decref((*self_p)->in_flight);
     pthread_mutex_destroy(&(*self_p)->lock);
     free(*self_p);
     *self_p = NULL;
@@ -73,6 +77,32 @@ void sim_stats_count(sim_stats *self, const char *endpoint, const char *group, c
     }
     if (fault)
         s_increment(json_object_get(self->counters, "faults"), fault);
+    pthread_mutex_unlock(&self->lock);
+}
+
+void sim_stats_enter(sim_stats *self, const char *endpoint, const char *key)
+{
+    if (!key || !*key)
+        return;
+    pthread_mutex_lock(&self->lock);
+    json_t *now = s_child(self->in_flight, endpoint);
+    s_increment(now, key);
+    json_int_t count = json_integer_value(json_object_get(now, key));
+    json_t *entry = s_child(json_object_get(self->counters, "endpoints"), endpoint);
+    json_t *peaks = entry ? s_child(entry, "in_flight_max") : NULL;
+    if (peaks && count > json_integer_value(json_object_get(peaks, key)))
+        json_object_set_new(peaks, key, json_integer(count));
+    pthread_mutex_unlock(&self->lock);
+}
+
+void sim_stats_leave(sim_stats *self, const char *endpoint, const char *key)
+{
+    if (!key || !*key)
+        return;
+    pthread_mutex_lock(&self->lock);
+    json_t *counter = json_object_get(json_object_get(self->in_flight, endpoint), key);
+    if (counter && json_integer_value(counter) > 0)
+        json_integer_set(counter, json_integer_value(counter) - 1);
     pthread_mutex_unlock(&self->lock);
 }
 

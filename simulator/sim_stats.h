@@ -22,13 +22,20 @@ void sim_stats_destroy(sim_stats **self_p);
 void sim_stats_count(sim_stats *self, const char *endpoint, const char *group, const char *key,
                      int status, const char *fault);
 
+//  Counts a request of endpoint about key (a channel id) as in flight
+//  until sim_stats_leave, and keeps the largest number in flight at once
+//  per key under the endpoint's "in_flight_max" object. Nothing is counted
+//  when key is NULL or empty.
+void sim_stats_enter(sim_stats *self, const char *endpoint, const char *key);
+void sim_stats_leave(sim_stats *self, const char *endpoint, const char *key);
+
 //  Adds units to the quota used of api ("youtube").
 void sim_stats_charge(sim_stats *self, const char *api, int units);
 
 //  Returns a copy of the counters; the caller owns it. The shape is
 //  {"total": N, "endpoints": {"runReport": {"requests": N, "statuses":
-//  {"200": N}, "properties": {"310000001": N}}}, "faults": {"503": N},
-//  "quota": {"youtube": N}}.
+//  {"200": N}, "properties": {"310000001": N}, "in_flight_max":
+//  {"UC...": N}}}, "faults": {"503": N}, "quota": {"youtube": N}}.
 json_t *sim_stats_snapshot(sim_stats *self);
 
 #endif

@@ -37,6 +37,14 @@ static void s_forget_token(sd_yt_call *call)
     call->token = NULL;
 }
 
+static void s_release_slot(sd_yt_call *call)
+{
+    const char *key = call->slot_key;
+    call->slot_key = NULL;
+    if (key)
+        sd_inflight_release(call->job->context.inflight, key);
+}
+
 //  Ends the call (once) and reports the end to the job.
 static void s_call_end(sd_yt_call *call)
 {
@@ -50,7 +58,28 @@ static void s_call_end(sd_yt_call *call)
     if (was_running)
         job->running--;
     job->calls_left--;
+    s_release_slot(call);
     sd_yt_job_call_ended(job);
+}
+
+const char *sd_yt_call_slot_key(const sd_yt_call *call)
+{
+    const sd_config_channel *channel = call->job->channel;
+    switch (call->kind) {
+    case SD_YT_CALL_REPORT:
+    case SD_YT_CALL_CHANGE:
+    case SD_YT_CALL_CHANNELS: return channel->ids[call->id].id;
+    default: return channel->ids[0].id;
+    }
+}
+
+//  Returns the URL of the call's next request, a new string, or NULL.
+static char *s_request_url(const sd_yt_call *call)
+{
+    if (call->start_index > 0)
+        return sd_yt_page_url(call->url, call->start_index,
+                              call->job->context.config->youtube.page_size);
+    return strdup(call->url);
 }
 
 void sd_yt_call_fail(sd_yt_call *call, const char *error)
@@ -211,6 +240,23 @@ static int s_absorb_videos(sd_yt_call *call, const char *body, size_t size, char
     return rc;
 }
 
+static void s_fetch(sd_yt_call *call);
+
+//  Returns true when the page just taken was full, so that the next one
+//  may hold more rows; moves start_index to it.
+static bool s_next_page(sd_yt_call *call)
+{
+    int64_t page_size = call->job->context.config->youtube.page_size;
+    if (call->kind != SD_YT_CALL_REPORT || call->start_index <= 0)
+        return false;
+    sd_yt_rollup *rollup = call->job->results[call->query].rollups[call->period];
+    if ((int64_t)sd_yt_rollup_added(rollup) < page_size)
+        return false;
+    call->start_index += page_size;
+    call->reauthorized = false;
+    return true;
+}
+
 static void s_absorb(sd_yt_call *call, const char *body, size_t size, const char *source)
 {
     char error[SD_YT_ERROR_MAX];
@@ -225,6 +271,8 @@ static void s_absorb(sd_yt_call *call, const char *body, size_t size, const char
     }
     if (rc != 0)
         s_failf(call, "invalid %s of %s: %s", source, s_kind_name(call), error);
+    else if (s_next_page(call))
+        s_fetch(call);
     else
         s_call_end(call);
 }
@@ -266,19 +314,21 @@ static void s_send(sd_yt_call *call, const char *token)
     sd_yt_job *job = call->job;
     char authorization[2048];
     char context[512];
+    char *url = s_request_url(call);
     snprintf(authorization, sizeof authorization, "Authorization: Bearer %s", token);
     snprintf(context, sizeof context, "request=%s job=%s channel=%s", job->request->request_id,
              job->request->job_id, job->request->site);
     const char *headers[] = {authorization, "Accept: application/json"};
-    sd_http_request request = {.method = "GET", .url = call->url, .headers = headers,
+    sd_http_request request = {.method = "GET", .url = url, .headers = headers,
                                .header_count = 2, .timeout_ms = SD_YT_TIMEOUT_MS};
     sd_retry_options options = {.deadline_ms = job->request->deadline_ms,
                                 .log_context = context};
     call->token = strdup(token);
-    call->retry_id = call->token ? sd_retry_send(job->context.retry, &request, &options,
-                                                 s_on_response, call)
-                                 : -1;
+    call->retry_id = call->token && url ? sd_retry_send(job->context.retry, &request, &options,
+                                                        s_on_response, call)
+                                        : -1;
     OPENSSL_cleanse(authorization, sizeof authorization);
+    free(url);
     if (call->retry_id < 0) {
         call->retry_id = 0;
         s_forget_token(call);
@@ -308,21 +358,25 @@ static void s_request_token(sd_yt_call *call)
 }
 
 //  Takes the response from the cache when the call is cacheable and it is
-//  there. Returns true when the call ended that way.
+//  there. Returns true when the call's page was taken that way.
 static bool s_from_cache(sd_yt_call *call)
 {
     sd_yt_job *job = call->job;
     const sd_query *query = &job->request->queries[call->query];
+    call->key[0] = '\0';
     if (call->kind != SD_YT_CALL_REPORT || !job->context.cache
         || !sd_cache_usable(job->context.cache)
         || !sd_cache_period_closed(query->periods[call->period].end, sd_now_ms()))
         return false;
     char scope[96];
+    char *url = s_request_url(call);
     snprintf(scope, sizeof scope, "youtube:reports:%s", s_channel_id(call));
-    if (sd_cache_key(scope, call->url, strlen(call->url), call->key) != 0) {
+    if (!url || sd_cache_key(scope, url, strlen(url), call->key) != 0) {
+        free(url);
         call->key[0] = '\0';
         return false;
     }
+    free(url);
     char *body = NULL;
     size_t size = 0;
     if (sd_cache_get(job->context.cache, call->key, &body, &size) != 1)
@@ -334,27 +388,39 @@ static bool s_from_cache(sd_yt_call *call)
     return true;
 }
 
-void sd_yt_call_start(sd_yt_call *call)
+//  Runs the call's next request: from the cache, or with an access token
+//  from the API.
+static void s_fetch(sd_yt_call *call)
 {
     sd_yt_job *job = call->job;
     char error[SD_YT_ERROR_MAX];
+    if (s_from_cache(call))
+        return;
+    if (!call->source) {
+        size_t id = call->kind == SD_YT_CALL_REPORT || call->kind == SD_YT_CALL_CHANGE ? call->id
+                                                                                     : 0;
+        call->source = job->context.source(job->context.source_arg, job->channel->name,
+                                           job->channel->ids[id].id, error, sizeof error);
+    }
+    if (!call->source) {
+        s_failf(call, "%s", error);
+        return;
+    }
+    s_request_token(call);
+}
+
+void sd_yt_call_start(sd_yt_call *call, const char *slot_key)
+{
+    sd_yt_job *job = call->job;
     call->state = SD_YT_CALL_RUNNING;
+    call->slot_key = slot_key;
     job->running++;
     if (job->request->deadline_ms > 0 && sd_clock_ms() >= job->request->deadline_ms) {
         s_failf(call, "the job's deadline passed before the %s request was sent",
                 s_kind_name(call));
         return;
     }
-    if (s_from_cache(call))
-        return;
-    size_t id = call->kind == SD_YT_CALL_REPORT || call->kind == SD_YT_CALL_CHANGE ? call->id : 0;
-    call->source = job->context.source(job->context.source_arg, job->channel->name,
-                                       job->channel->ids[id].id, error, sizeof error);
-    if (!call->source) {
-        s_failf(call, "%s", error);
-        return;
-    }
-    s_request_token(call);
+    s_fetch(call);
 }
 
 void sd_yt_call_destroy(sd_yt_call **call_p)
@@ -366,6 +432,7 @@ void sd_yt_call_destroy(sd_yt_call **call_p)
         sd_oauth_user_cancel(call->source, call);
     if (call->retry_id > 0)
         sd_retry_cancel(call->job->context.retry, call->retry_id);
+    s_release_slot(call);
     s_forget_token(call);
     for (size_t i = 0; i < call->video_count; i++)
         free(call->videos[i]);

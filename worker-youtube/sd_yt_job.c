@@ -45,13 +45,14 @@ static int s_count_table(const sd_yt_job *job, size_t q, size_t p, sd_table_data
 static void s_publish_part(sd_yt_job *job, size_t q, size_t p)
 {
     const sd_query *query = &job->request->queries[q];
-    sd_yt_result *result = &job->results[q];
+    size_t source = job->results[q].source;
+    sd_yt_result *result = &job->results[source];
     char error[SD_YT_ERROR_MAX] = "";
     const char *failure = job->job_error ? job->job_error : result->errors[p];
     sd_table_data table = {0};
     int rc = 0;
     if (sd_yt_query_is_channels(query) && !failure)
-        rc = s_count_table(job, q, p, &table, error, sizeof error);
+        rc = s_count_table(job, source, p, &table, error, sizeof error);
     else if (sd_yt_query_is_channels(query))
         rc = sd_table_data_init(&table, &(sd_column){"subscriberCount", SD_COLUMN_METRIC,
                                                      "count"}, 1, 0);
@@ -126,14 +127,17 @@ static sd_yt_call *s_add_call(sd_yt_job *job, sd_yt_call_kind kind, size_t q, ch
     return call;
 }
 
-static void s_pump(sd_yt_job *job)
+void sd_yt_job_pump(sd_yt_job *job)
 {
-    int limit = job->context.config->youtube.max_in_flight;
+    //  A call may end inside sd_yt_call_start and pump again (and add the
+    //  videos.list calls), so the loop reads call_count afresh each time.
     for (size_t i = 0; i < job->call_count; i++) {
-        if (job->running >= (size_t)(limit > 0 ? limit : 1))
-            break;
-        if (job->calls[i]->state == SD_YT_CALL_QUEUED)
-            sd_yt_call_start(job->calls[i]);
+        sd_yt_call *call = job->calls[i];
+        if (call->state != SD_YT_CALL_QUEUED)
+            continue;
+        const char *key = sd_yt_call_slot_key(call);
+        if (sd_inflight_take(job->context.inflight, key))
+            sd_yt_call_start(call, key);
     }
 }
 
@@ -181,7 +185,8 @@ static bool s_start_titles(sd_yt_job *job)
     size_t before = job->call_count;
     for (size_t q = 0; q < job->request->query_count; q++) {
         const sd_query *query = &job->request->queries[q];
-        if (job->job_error || sd_yt_query_is_channels(query) || !sd_yt_query_wants_titles(query))
+        if (job->job_error || sd_yt_query_is_channels(query) || !sd_yt_query_wants_titles(query)
+            || job->results[q].source != q)
             continue;
         if (s_add_title_calls(job, q) != 0) {
             sd_error("out of memory adding videos.list calls job=%s channel=%s",
@@ -195,11 +200,11 @@ static bool s_start_titles(sd_yt_job *job)
 void sd_yt_job_call_ended(sd_yt_job *job)
 {
     if (job->calls_left > 0) {
-        s_pump(job);
+        sd_yt_job_pump(job);
         return;
     }
     if (!job->titles_stage && s_start_titles(job)) {
-        s_pump(job);
+        sd_yt_job_pump(job);
         return;
     }
     s_schedule_finish(job);
@@ -229,6 +234,7 @@ static int s_plan_reports(sd_yt_job *job, size_t q)
                 return -1;
             call->period = p;
             call->id = i;
+            call->start_index = sd_yt_query_paged(query) ? 1 : 0;
         }
     }
     return 0;
@@ -298,6 +304,7 @@ static int s_plan_query(sd_yt_job *job, size_t q)
     const sd_query *query = &job->request->queries[q];
     sd_yt_result *result = &job->results[q];
     char error[SD_YT_ERROR_MAX];
+    result->source = q;
     result->errors = calloc(query->period_count + 1, sizeof *result->errors);
     if (!result->errors)
         return -1;
@@ -307,6 +314,13 @@ static int s_plan_query(sd_yt_job *job, size_t q)
         for (size_t p = 0; p < query->period_count; p++)
             result->errors[p] = zsys_sprintf("channel %s: %s", job->request->site, error);
         return 0;
+    }
+    for (size_t earlier = 0; earlier < q; earlier++) {
+        if (job->results[earlier].source == earlier
+            && sd_yt_query_same_calls(&job->request->queries[earlier], query)) {
+            result->source = earlier;
+            return 0;
+        }
     }
     return sd_yt_query_is_channels(query) ? s_plan_channels(job, q) : s_plan_reports(job, q);
 }
@@ -335,6 +349,8 @@ static int s_plan(sd_yt_job *job)
     job->results = calloc(job->request->query_count + 1, sizeof *job->results);
     if (!job->results)
         return -1;
+    for (size_t q = 0; q < job->request->query_count; q++)
+        job->results[q].source = q;
     if (job->job_error)
         return 0;
     for (size_t q = 0; q < job->request->query_count; q++)
@@ -384,7 +400,7 @@ int sd_yt_job_start(sd_yt_job *job)
         s_schedule_finish(job);
         return job->finish_timer >= 0 ? 0 : -1;
     }
-    s_pump(job);
+    sd_yt_job_pump(job);
     return 0;
 }
 

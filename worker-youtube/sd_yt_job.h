@@ -4,22 +4,26 @@
     rolls up one or more channel ids. For each query of api
     "youtube.reports", each period and each channel id, the job runs one
     reports.query call (content-owner mode: ids=contentOwner==OWNER with
-    filters=channel==ID; otherwise ids=channel==MINE with that id's own
-    refresh token) and sums the ids' rows per period. A query with the
+    filters=channel==ID and youtube.owner_refresh_token_file; otherwise
+    ids=channel==MINE with that id's own refresh token) and sums the ids' rows per period. A query with the
     "title" dimension then looks the videos' titles up with videos.list,
     50 ids per call. For each query of api "youtube.channels" the job reads
     today's subscriber counts with channels.list (50 ids per call) and, per
     period and id, the subscribers gained and lost since the period ended
     (see sd_yt_query.h).
 
-    Calls run in parallel on the shared sd_retry sender (429, 500, 503 and
-    transport errors are retried with backoff until the job's deadline), at
-    most youtube.max_in_flight at a time per job. A 401 drops the access
-    token and the call is sent once more with a new one. Responses of
-    reports.query for periods that ended more than 3 days ago are cached
-    when youtube.cache.path is set. When every call has ended, the job
-    publishes one table.raw part per (query, period) and builds the
-    fetch.reply. A part fails (it is published empty, with the error) when
+    Calls run in parallel on the shared sd_retry sender, which retries 429,
+    500, 503 and transport errors with backoff until the job's deadline.
+    At most youtube.max_in_flight calls per channel id are in flight at a
+    time, counted over all the jobs of the worker (the shared sd_inflight
+    counter). reports.query calls of
+    queries without the video dimension ask for pages of youtube.page_size
+    rows, and for the next page while a page comes back full. A 401 drops
+    the access token and the call is sent once more with a new one.
+    Responses (pages) of reports.query for periods that ended more than 3
+    days ago (STATSDASH_NOW honoured) are cached when youtube.cache.path
+    is set. When every call has ended, the job publishes one table.raw
+    part per (query, period) and builds the fetch.reply. A part fails (it is published empty, with the error) when
     any call that feeds it failed, for example when a channel's refresh
     token was revoked.
 */
@@ -31,6 +35,7 @@
 #include "sd_cache.h"
 #include "sd_config.h"
 #include "sd_http.h"
+#include "sd_inflight.h"
 #include "sd_oauth_user.h"
 #include "sd_part.h"
 #include "sd_proto.h"
@@ -49,6 +54,7 @@ typedef struct {
     zloop_t *loop;
     sd_retry *retry;
     sd_cache *cache;                //  NULL when responses are not cached
+    sd_inflight *inflight;          //  requests in flight per channel id
     sd_part_bus bus;
     sd_yt_source_fn *source;
     void *source_arg;
@@ -70,6 +76,10 @@ sd_yt_job *sd_yt_job_new(const sd_yt_context *context, sd_msg **request,
 //  never from inside this call. Returns 0, or -1 when the loop refuses a
 //  timer (then done is never called).
 int sd_yt_job_start(sd_yt_job *job);
+
+//  Starts the queued calls whose channel id has a free slot. The worker
+//  calls it when another job releases a slot.
+void sd_yt_job_pump(sd_yt_job *job);
 
 //  Returns the encoded fetch.reply (the caller owns it), or NULL when the
 //  job has not finished or the reply could not be encoded.

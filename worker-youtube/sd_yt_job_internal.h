@@ -35,7 +35,9 @@ typedef struct {
     size_t id_count;                //  CHANNELS
     char **videos;                  //  VIDEOS
     size_t video_count;
-    char *url;
+    char *url;                      //  REPORT when paged: without startIndex and maxResults
+    int64_t start_index;            //  REPORT when paged: first row of the page, else 0
+    const char *slot_key;           //  channel id whose sd_inflight slot the call holds, or NULL
     sd_yt_call_state state;
     sd_oauth_user *source;          //  set while a token request waits
     bool waiting_token;
@@ -45,8 +47,11 @@ typedef struct {
     char key[SD_CACHE_KEY_SIZE];    //  cache key, "" when not cached
 } sd_yt_call;
 
-//  What the calls of one query produced.
+//  What the calls of one query produced. A query that makes the same
+//  calls as an earlier one of the job has no calls and no results of its
+//  own: source names the earlier query, whose results it publishes.
 typedef struct {
+    size_t source;                  //  index of the query whose results these are
     sd_yt_rollup **rollups;         //  per period (youtube.reports)
     int64_t *changes;               //  per period x id: gained - lost after the period (youtube.channels)
     int64_t *counts;                //  per id: today's subscriber count, -1 until known
@@ -75,8 +80,12 @@ struct sd_yt_job {
     size_t cache_hits;
 };
 
-//  Starts a queued call: from the cache, or a token request then the API.
-void sd_yt_call_start(sd_yt_call *call);
+//  Returns the channel id whose max_in_flight slots the call uses.
+const char *sd_yt_call_slot_key(const sd_yt_call *call);
+
+//  Starts a queued call, which has taken an sd_inflight slot of slot_key:
+//  from the cache, or a token request then the API.
+void sd_yt_call_start(sd_yt_call *call, const char *slot_key);
 
 //  Records error for the periods the call feeds and ends the call.
 void sd_yt_call_fail(sd_yt_call *call, const char *error);

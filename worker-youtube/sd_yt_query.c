@@ -255,3 +255,63 @@ char *sd_yt_list_url(const char *data_api_base, const char *resource, const char
     free(joined);
     return url;
 }
+
+bool sd_yt_query_paged(const sd_query *query)
+{
+    return !s_has(&query->dimensions, "video");
+}
+
+char *sd_yt_page_url(const char *url, int64_t start_index, int64_t max_results)
+{
+    char start[32], max[32];
+    snprintf(start, sizeof start, "%lld", (long long)start_index);
+    snprintf(max, sizeof max, "%lld", (long long)max_results);
+    char *paged = strdup(url);
+    if (!paged || s_append(&paged, "startIndex", start) != 0
+        || s_append(&paged, "maxResults", max) != 0)
+        return NULL;                //  s_append freed paged
+    return paged;
+}
+
+char *sd_yt_views_url(const char *api_base, const char *date, const char *channel_id,
+                      const char *content_owner)
+{
+    char *metric = "views";
+    char *dimension = "day";
+    sd_period period = {"day", (char *)date, (char *)date};
+    sd_query query = {
+        .id = "availability",
+        .api = SD_YT_API_REPORTS,
+        .metrics = {&metric, 1},
+        .dimensions = {&dimension, 1},
+        .params_json = "{}",
+        .periods = &period,
+        .period_count = 1,
+    };
+    return sd_yt_reports_url(api_base, &query, date, date, channel_id, content_owner, NULL);
+}
+
+static bool s_same_strings(const sd_strings *a, const sd_strings *b)
+{
+    if (a->count != b->count)
+        return false;
+    for (size_t i = 0; i < a->count; i++)
+        if (strcmp(a->items[i], b->items[i]) != 0)
+            return false;
+    return true;
+}
+
+bool sd_yt_query_same_calls(const sd_query *a, const sd_query *b)
+{
+    const char *a_params = a->params_json ? a->params_json : "{}";
+    const char *b_params = b->params_json ? b->params_json : "{}";
+    if (strcmp(a->api, b->api) != 0 || !s_same_strings(&a->metrics, &b->metrics)
+        || !s_same_strings(&a->dimensions, &b->dimensions) || strcmp(a_params, b_params) != 0
+        || a->limit != b->limit || a->period_count != b->period_count)
+        return false;
+    for (size_t p = 0; p < a->period_count; p++)
+        if (strcmp(a->periods[p].start, b->periods[p].start) != 0
+            || strcmp(a->periods[p].end, b->periods[p].end) != 0)
+            return false;
+    return true;
+}

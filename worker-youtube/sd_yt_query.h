@@ -9,9 +9,12 @@
     "filters" (extra filters such as "country==US", joined after the
     worker's own channel filter). limit becomes maxResults when the query
     has the video dimension (the API requires it there, at most 200);
-    otherwise every row is fetched, because the top rows of each channel id
-    do not add up to the top rows of their roll-up. A video belongs to one
-    channel id, so per-id top videos do add up.
+    otherwise every row is fetched, in pages of youtube.page_size rows
+    (maxResults and the 1-based startIndex), because the top rows of each
+    channel id do not add up to the top rows of their roll-up. A video
+    belongs to one channel id, so per-id top videos do add up.
+    Dimension values are taken as the API sends them: an
+    insightTrafficSourceType that YouTube adds later is a row like any other.
 
     api "youtube.channels": the subscriber count at the end of each period
     (metric "subscriberCount", no dimensions): channels.list statistics
@@ -23,6 +26,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "sd_proto.h"
 
@@ -42,6 +46,12 @@ int sd_yt_query_check(const sd_query *query, char *error, size_t error_size);
 //  Returns true when the query's api is SD_YT_API_CHANNELS.
 bool sd_yt_query_is_channels(const sd_query *query);
 
+//  Returns true when a and b make the same API calls: same api, metrics,
+//  dimensions, params_json, limit and period dates. A job runs such
+//  queries once and publishes the results for both (two tables of a
+//  report may ask for the same rows).
+bool sd_yt_query_same_calls(const sd_query *a, const sd_query *b);
+
 //  Returns true when the query lists the "title" dimension.
 bool sd_yt_query_wants_titles(const sd_query *query);
 
@@ -54,6 +64,20 @@ bool sd_yt_query_wants_titles(const sd_query *query);
 char *sd_yt_reports_url(const char *api_base, const sd_query *query, const char *start,
                         const char *end, const char *channel_id, const char *content_owner,
                         const char *metrics_override);
+
+//  Returns true when the reports.query calls of the query are paged: it
+//  has no video dimension (queries by video ask for their limit at once).
+bool sd_yt_query_paged(const sd_query *query);
+
+//  Returns url (a reports.query URL) with startIndex and maxResults
+//  appended, as a new string the caller frees, or NULL.
+char *sd_yt_page_url(const char *url, int64_t start_index, int64_t max_results);
+
+//  Builds the reports.query URL that counts the views of channel_id on
+//  date by day (the data availability probe), as sd_yt_reports_url does.
+//  Returns a new string, or NULL.
+char *sd_yt_views_url(const char *api_base, const char *date, const char *channel_id,
+                      const char *content_owner);
 
 //  Builds a Data API list URL: {data_api_base}/{resource}?part=PART&id=A,B
 //  with ids[0 .. count-1]. Returns a new string, or NULL.

@@ -25,6 +25,7 @@ struct sd_yt_rollup {
     size_t row_count;
     size_t row_capacity;
     zhashx_t *index;                //  key -> row index + 1
+    size_t added;                   //  rows of the last body added
 };
 
 sd_yt_rollup *sd_yt_rollup_new(const sd_query *query)
@@ -216,6 +217,7 @@ int sd_yt_rollup_add(sd_yt_rollup *rollup, const char *body, size_t size, char *
     } else if (s_check_headers(rollup, json_object_get(root, "columnHeaders"), error,
                                error_size) == 0) {
         json_t *rows = json_object_get(root, "rows");
+        rollup->added = json_array_size(rows);
         if (rows && !json_is_array(rows))
             snprintf(error, error_size, "rows is not an array");
         else
@@ -223,6 +225,11 @@ int sd_yt_rollup_add(sd_yt_rollup *rollup, const char *body, size_t size, char *
     }
     json_decref(root);
     return rc;
+}
+
+size_t sd_yt_rollup_added(const sd_yt_rollup *rollup)
+{
+    return rollup->added;
 }
 
 size_t sd_yt_rollup_rows(const sd_yt_rollup *rollup)

@@ -30,6 +30,10 @@ sd_yt_rollup *sd_yt_rollup_new(const sd_query *query);
 int sd_yt_rollup_add(sd_yt_rollup *rollup, const char *body, size_t size, char *error,
                      size_t error_size);
 
+//  Returns the number of rows in the body that sd_yt_rollup_add took last
+//  (before merging), so that a caller can tell a full page.
+size_t sd_yt_rollup_added(const sd_yt_rollup *rollup);
+
 //  Returns the number of rows.
 size_t sd_yt_rollup_rows(const sd_yt_rollup *rollup);
 

@@ -4,6 +4,7 @@
 #include "sd_curve_config.h"
 #include "sd_log.h"
 #include "sd_mdwrk.h"
+#include "sd_yt_availability.h"
 #include "sd_yt_job.h"
 
 #include <stdio.h>
@@ -21,18 +22,22 @@ struct sd_yt_worker {
     sd_http *http;
     sd_retry *retry;
     sd_cache *cache;
+    sd_inflight *inflight;          //  requests in flight per channel id, over all jobs
+    int pump_timer;                 //  -1 when none is set
     sd_oauth_client *client;
     zhashx_t *sources;              //  refresh token file -> sd_oauth_user
     sd_mdwrk *mdwrk;
     zsock_t *publisher;
-    zlistx_t *jobs;                 //  s_entry items of the jobs in flight
+    zlistx_t *jobs;                 //  s_entry items of the jobs and checks in flight
     sd_proto_limits limits;
 };
 
-//  A job in flight and the client its reply goes to.
+//  A fetch job or an availability check in flight, and the client its
+//  reply goes to.
 typedef struct {
     sd_yt_worker *worker;
     sd_yt_job *job;
+    sd_yt_availability *check;
     zframe_t *client;
     void *handle;                   //  in worker->jobs
 } s_entry;
@@ -43,6 +48,7 @@ static void s_entry_destroy(s_entry **entry_p)
     if (!entry)
         return;
     sd_yt_job_destroy(&entry->job);
+    sd_yt_availability_destroy(&entry->check);
     zframe_destroy(&entry->client);
     free(entry);
     *entry_p = NULL;
@@ -51,32 +57,38 @@ static void s_entry_destroy(s_entry **entry_p)
 //  -------------------------------------------------------------------------
 //  Token sources
 
-//  Returns the refresh token file that calls about channel_id use, or NULL.
+//  Returns the refresh token file that calls about channel_id use, or NULL:
+//  the content owner's in content-owner mode, else the channel id's own.
 static const char *s_token_file(const sd_config *config, const char *channel_id)
 {
-    const char *first = NULL;
+    if (config->youtube.content_owner)
+        return config->youtube.owner_refresh_token_file;
     for (size_t c = 0; c < config->youtube.channel_count; c++) {
         const sd_config_channel *channel = &config->youtube.channels[c];
         for (size_t i = 0; i < channel->id_count; i++) {
             const sd_config_channel_id *id = &channel->ids[i];
             if (strcmp(id->id, channel_id) == 0 && id->refresh_token_file)
                 return id->refresh_token_file;
-            if (!first)
-                first = id->refresh_token_file;
         }
     }
-    return config->youtube.content_owner ? first : NULL;
+    return NULL;
 }
 
 static sd_oauth_user *s_source(void *arg, const char *channel_name, const char *channel_id,
                                char *error, size_t error_size)
 {
     sd_yt_worker *worker = arg;
-    const char *file = s_token_file(worker->config, channel_id);
+    const sd_config *config = worker->config;
+    const char *file = s_token_file(config, channel_id);
+    if (!file && config->youtube.content_owner) {
+        snprintf(error, error_size, "youtube.owner_refresh_token_file is not set in %s; set it "
+                 "and run statsdash auth youtube -c %s --owner", config->path, config->path);
+        return NULL;
+    }
     if (!file) {
         snprintf(error, error_size, "no refresh_token_file for channel id %s in %s; run "
-                 "statsdash auth youtube -c %s --channel \"%s\"", channel_id,
-                 worker->config->path, worker->config->path, channel_name);
+                 "statsdash auth youtube -c %s --channel \"%s\"", channel_id, config->path,
+                 config->path, channel_name);
         return NULL;
     }
     sd_oauth_user *source = zhashx_lookup(worker->sources, file);
@@ -99,6 +111,33 @@ static void s_source_destroy(void **item)
 
 //  -------------------------------------------------------------------------
 //  Requests
+
+//  Starts what waits for a slot in every job and check. Runs on a timer
+//  after a release, so never inside the releasing call's callback chain.
+static int s_on_pump_timer(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    sd_yt_worker *worker = arg;
+    worker->pump_timer = -1;
+    for (s_entry *entry = zlistx_first(worker->jobs); entry;
+         entry = zlistx_next(worker->jobs)) {
+        if (entry->job)
+            sd_yt_job_pump(entry->job);
+        else
+            sd_yt_availability_pump(entry->check);
+    }
+    return 0;
+}
+
+static void s_on_slot_released(const char *key, void *arg)
+{
+    (void)key;
+    sd_yt_worker *worker = arg;
+    if (worker->pump_timer >= 0 || zlistx_size(worker->jobs) < 2)
+        return;                     //  a lone job or check pumps itself
+    worker->pump_timer = zloop_timer(worker->loop, 0, 1, s_on_pump_timer, worker);
+}
 
 static void s_reply(sd_yt_worker *worker, zframe_t **client, zmsg_t **body)
 {
@@ -124,24 +163,39 @@ static void s_on_job_done(sd_yt_job *job, void *arg)
     s_entry_destroy(&entry);
 }
 
-//  Decodes a request body. Returns the fetch.request message, or NULL with
-//  text filled.
+static void s_on_check_done(sd_yt_availability *check, void *arg)
+{
+    s_entry *entry = arg;
+    sd_yt_worker *worker = entry->worker;
+    zmsg_t *body = sd_yt_availability_take_reply(check);
+    if (!body)
+        body = sd_part_error_reply("", SD_ERROR_INTERNAL,
+                                   "the YouTube worker could not build the availability reply");
+    s_reply(worker, &entry->client, &body);
+    zlistx_delete(worker->jobs, entry->handle);
+    s_entry_destroy(&entry);
+}
+
+//  Decodes a request body. Returns the fetch.request or
+//  availability.request message, or NULL with text filled.
 static sd_msg *s_decode(sd_yt_worker *worker, zmsg_t *body, char *text, size_t size)
 {
     sd_proto_error error;
     zframe_t *frame = zmsg_first(body);
     if (zmsg_size(body) != 1 || !frame) {
-        snprintf(text, size, "a fetch.request is one frame, got %zu", zmsg_size(body));
+        snprintf(text, size, "a request is one frame, got %zu", zmsg_size(body));
         return NULL;
     }
     sd_msg *msg = sd_msg_decode(zframe_data(frame), zframe_size(frame), &worker->limits, &error);
     if (!msg) {
-        snprintf(text, size, "fetch.request did not decode: %s%s%s", error.field,
-                 error.field[0] ? ": " : "", error.text);
+        snprintf(text, size, "expected a fetch.request or an availability.request, but the "
+                 "body did not decode: %s%s%s", error.field, error.field[0] ? ": " : "",
+                 error.text);
         return NULL;
     }
-    if (msg->type != SD_MSG_FETCH_REQUEST) {
-        snprintf(text, size, "expected a fetch.request, got %s", sd_msg_type_name(msg->type));
+    if (msg->type != SD_MSG_FETCH_REQUEST && msg->type != SD_MSG_AVAILABILITY_REQUEST) {
+        snprintf(text, size, "expected a fetch.request or an availability.request, got %s",
+                 sd_msg_type_name(msg->type));
         sd_msg_destroy(&msg);
     }
     return msg;
@@ -159,6 +213,7 @@ static int s_start_job(sd_yt_worker *worker, zframe_t **client, sd_msg **request
         .loop = worker->loop,
         .retry = worker->retry,
         .cache = worker->cache,
+        .inflight = worker->inflight,
         .bus = {.publisher = worker->publisher, .shards = worker->config->aggregator.shards},
         .source = s_source,
         .source_arg = worker,
@@ -166,9 +221,16 @@ static int s_start_job(sd_yt_worker *worker, zframe_t **client, sd_msg **request
     entry->worker = worker;
     entry->client = *client;
     *client = NULL;
-    entry->job = sd_yt_job_new(&context, request, s_on_job_done, entry);
-    entry->handle = entry->job ? zlistx_add_end(worker->jobs, entry) : NULL;
-    if (!entry->handle || sd_yt_job_start(entry->job) != 0) {
+    bool fetch = (*request)->type == SD_MSG_FETCH_REQUEST;
+    if (fetch)
+        entry->job = sd_yt_job_new(&context, request, s_on_job_done, entry);
+    else
+        entry->check = sd_yt_availability_new(&context, request, s_on_check_done, entry);
+    entry->handle = entry->job || entry->check ? zlistx_add_end(worker->jobs, entry) : NULL;
+    int rc = !entry->handle ? -1
+             : fetch        ? sd_yt_job_start(entry->job)
+                            : sd_yt_availability_start(entry->check);
+    if (rc != 0) {
         if (entry->handle)
             zlistx_detach(worker->jobs, entry->handle);
         *client = entry->client;
@@ -267,11 +329,13 @@ static int s_open_http(sd_yt_worker *worker, char *error, size_t error_size)
     worker->sources = zhashx_new();
     worker->http = sd_http_new(worker->loop, NULL);
     worker->retry = worker->http ? sd_retry_new(worker->loop, worker->http, NULL) : NULL;
-    if (!worker->jobs || !worker->sources || !worker->retry) {
+    worker->inflight = sd_inflight_new(worker->config->youtube.max_in_flight);
+    if (!worker->jobs || !worker->sources || !worker->retry || !worker->inflight) {
         snprintf(error, error_size, "cannot set up the HTTP client (libcurl) or out of memory");
         return -1;
     }
     zhashx_set_destructor(worker->sources, s_source_destroy);
+    sd_inflight_on_release(worker->inflight, s_on_slot_released, worker);
     if (cache->path && *cache->path && !(worker->cache = sd_cache_open(cache->path,
                                                                         cache->max_bytes))) {
         snprintf(error, error_size, "out of memory opening the cache %s", cache->path);
@@ -290,6 +354,7 @@ sd_yt_worker *sd_yt_worker_new(const sd_config *config, zloop_t *loop, char *err
     }
     worker->config = config;
     worker->loop = loop;
+    worker->pump_timer = -1;
     sd_proto_limits_default(&worker->limits);
     if (config->broker.max_message_bytes > 0)
         worker->limits.max_message_bytes = (size_t)config->broker.max_message_bytes;
@@ -305,6 +370,11 @@ void sd_yt_worker_destroy(sd_yt_worker **worker_p)
     sd_yt_worker *worker = *worker_p;
     if (!worker)
         return;
+    //  Jobs release their slots as they go: nothing may pump from now on.
+    if (worker->inflight)
+        sd_inflight_on_release(worker->inflight, NULL, NULL);
+    if (worker->pump_timer >= 0)
+        zloop_timer_end(worker->loop, worker->pump_timer);
     if (worker->jobs) {
         for (s_entry *entry = zlistx_first(worker->jobs); entry;
              entry = zlistx_next(worker->jobs))
@@ -314,6 +384,7 @@ void sd_yt_worker_destroy(sd_yt_worker **worker_p)
     sd_mdwrk_destroy(&worker->mdwrk);
     zhashx_destroy(&worker->sources);
     sd_retry_destroy(&worker->retry);
+    sd_inflight_destroy(&worker->inflight);
     sd_http_destroy(&worker->http);
     sd_cache_close(&worker->cache);
     sd_oauth_client_destroy(&worker->client);

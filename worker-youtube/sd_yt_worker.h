@@ -2,16 +2,20 @@
 
     Receives fetch.request messages through the broker, runs each as an
     sd_yt_job (several jobs may run at once), publishes the table.raw parts
-    on the table bus and replies with the job's fetch.reply. The reply to a
-    body that is not a valid fetch.request is an `error` message (code 400),
-    and the worker logs it and keeps running.
+    on the table bus and replies with the job's fetch.reply. Receives
+    availability.request messages too, runs each as an sd_yt_availability
+    check and replies with its availability.reply. The reply to a body that
+    is neither is an `error` message (code 400), and the worker logs it
+    and keeps running.
 
     Access tokens come from refresh tokens (sd_oauth_user), one token
     source per refresh token file, made the first time a job needs it. In
     channel==MINE mode each channel id uses its own refresh_token_file. In
-    content-owner mode the calls act for a user who manages the content
-    owner: a channel id's refresh_token_file when it has one, else the
-    first refresh_token_file of youtube.channels.
+    content-owner mode every call acts for a user who manages the content
+    owner, with youtube.owner_refresh_token_file.
+
+    One sd_inflight counter limits the requests in flight per channel id to
+    youtube.max_in_flight over all the jobs and checks of the process.
 */
 #ifndef SD_YT_WORKER_H
 #define SD_YT_WORKER_H

@@ -70,6 +70,18 @@ class AuthYoutubeTest(unittest.TestCase):
                                         "refresh_token_file": self.token_file}]}}}, handle)
         return path
 
+    def write_owner_config(self, owner_file):
+        """Rewrite the config for content-owner mode: the channel ids have
+        no token files and the token goes to owner_refresh_token_file."""
+        with open(self.config) as handle:
+            config = json.load(handle)
+        youtube = config["youtube"]
+        youtube["content_owner"] = ytlib.CONTENT_OWNER
+        youtube["owner_refresh_token_file"] = owner_file
+        youtube["channels"] = {CHANNEL: [{"id": CHANNEL_ID}]}
+        with open(self.config, "w") as handle:
+            json.dump(config, handle)
+
     def start(self, *options):
         return subprocess.Popen([STATSDASH, "auth", "youtube", "-c", self.config, *options],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -128,6 +140,22 @@ class AuthYoutubeTest(unittest.TestCase):
         self.assertEqual(status, 0, err)
         self.assertEqual(stat.S_IMODE(os.stat(other).st_mode), 0o600)
         self.assertFalse(os.path.exists(self.token_file))
+
+    def test_owner_token_goes_to_owner_file(self):
+        owner_file = os.path.join(self.work, "owner.token")
+        self.write_owner_config(owner_file)
+        for options in (("--owner",), ()):
+            with self.subTest(options=options):
+                if os.path.exists(owner_file):
+                    os.unlink(owner_file)
+                process = self.start(*options)
+                self.browse(self.read_url(process))
+                status, out, err = self.finish(process)
+                self.assertEqual(status, 0, err)
+                self.assertIn(owner_file, out)
+                self.assertEqual(stat.S_IMODE(os.stat(owner_file).st_mode), 0o600)
+        status, _, err = self.finish(self.start("--owner", "--channel", CHANNEL))
+        self.assertEqual(status, 2, err)
 
     def test_wrong_state_is_ignored(self):
         process = self.start("--channel", CHANNEL)

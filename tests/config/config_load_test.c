@@ -79,6 +79,7 @@ static const char s_full[] =
     "         \"social_sources\": {\"t.co\": \"Twitter\", \"vk.com\": \"VK\"},\n"
     "         \"all_sites_name\": \"All sites\", \"max_in_flight\": 3, \"page_size\": 250000},\n"
     "  \"youtube\": {\"content_owner\": \"owner1\",\n"
+    "              \"owner_refresh_token_file\": \"owner.token\", \"page_size\": 500,\n"
     "              \"channels\": {\"Second\": [{\"id\": \"UCaaaaaaaaaaaaaaaaaaaaa1\"},\n"
     "                                        {\"id\": \"UCaaaaaaaaaaaaaaaaaaaaa2\"}],\n"
     "                           \"First\": [{\"id\": \"UCbbbbbbbbbbbbbbbbbbbbb3\"}]}},\n"
@@ -158,6 +159,8 @@ static void test_full_config_youtube(void **state)
     assert_non_null(config);
     const sd_config_youtube *youtube = &config->youtube;
     assert_string_equal(youtube->content_owner, "owner1");
+    assert_string_equal(youtube->owner_refresh_token_file, "owner.token");
+    assert_int_equal(youtube->page_size, 500);
     assert_int_equal(youtube->channel_count, 2);
     assert_string_equal(youtube->channels[0].name, "Second");
     assert_int_equal(youtube->channels[0].id_count, 2);
@@ -238,6 +241,8 @@ static void s_assert_defaults(const sd_config *config)
     assert_string_equal(config->ga.all_sites_name, "Network");
     assert_null(config->youtube.content_owner);
     assert_int_equal(config->youtube.max_in_flight, 10);
+    assert_int_equal(config->youtube.page_size, 10000);
+    assert_null(config->youtube.owner_refresh_token_file);
     assert_int_equal(config->reporter.deadline_ms, 120000);
     assert_int_equal(config->reporter.table_margin_ms, 3000);
     assert_null(strchr(config->reporter.id, '.'));
@@ -387,6 +392,25 @@ static void test_error_youtube_site_is_channel(void **state)
                        "schedule[0].sites[0]", parts);
 }
 
+static void test_error_owner_without_token(void **state)
+{
+    static const char *const parts[] = {"missing", "content_owner", "auth youtube", NULL};
+    s_assert_one_error(state,
+                       "{\"youtube\": {\"content_owner\": \"owner1\", \"channels\":"
+                       " {\"c\": [{\"id\": \"UCbbbbbbbbbbbbbbbbbbbbb3\"}]}}}",
+                       "youtube.owner_refresh_token_file", parts);
+}
+
+static void test_error_owner_token_without_owner(void **state)
+{
+    static const char *const parts[] = {"without youtube.content_owner", NULL};
+    s_assert_one_error(state,
+                       "{\"youtube\": {\"owner_refresh_token_file\": \"o.token\", \"channels\":"
+                       " {\"c\": [{\"id\": \"UCbbbbbbbbbbbbbbbbbbbbb3\","
+                       " \"refresh_token_file\": \"c.token\"}]}}}",
+                       "youtube.owner_refresh_token_file", parts);
+}
+
 static void test_error_key_escaped(void **state)
 {
     static const char *const parts[] = {"control character", NULL};
@@ -450,6 +474,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_error_monthly_day_31, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_error_unknown_schedule_site, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_error_youtube_site_is_channel, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_error_owner_without_token, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_error_owner_token_without_owner, s_setup,
+                                        s_teardown),
         cmocka_unit_test_setup_teardown(test_error_key_escaped, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_check_several_errors, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_check_valid_file, s_setup, s_teardown),

@@ -1,6 +1,8 @@
-/*  Unit tests of the YouTube worker's pieces that need no server: the
-    roll-up of result tables, the query checks and URLs, and the secret
-    files of sd_oauth_user (modes, format, atomic write).  */
+/*  Unit tests of the YouTube worker's pieces that need no server. They
+    cover the roll-up of result tables, the query checks and URLs (paging
+    and the availability probe included) and the per-channel-id in-flight
+    counter. They also cover the secret files of sd_oauth_user (modes,
+    format, atomic write).  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sd_inflight.h"
 #include "sd_oauth_user.h"
 #include "sd_yt_query.h"
 #include "sd_yt_rollup.h"
@@ -274,6 +277,101 @@ static void test_refresh_token_files(void **state)
     zstr_free(&missing);
 }
 
+//  -------------------------------------------------------------------------
+//  Paging and probe URLs
+
+static void test_page_and_views_urls(void **state)
+{
+    (void)state;
+    sd_query videos = s_video_query();
+    static char *country_names[] = {"country"};
+    sd_query countries = s_video_query();
+    countries.dimensions = (sd_strings){country_names, 1};
+    countries.limit = 0;
+    assert_false(sd_yt_query_paged(&videos));
+    assert_true(sd_yt_query_paged(&countries));
+
+    //  Two tables asking for the same rows share the calls; another table
+    //  id does not matter, another limit or period does.
+    sd_query twin = s_video_query();
+    twin.id = "videos-again";
+    twin.table_id = "t-videos-again";
+    assert_true(sd_yt_query_same_calls(&videos, &twin));
+    twin.limit = 20;
+    assert_false(sd_yt_query_same_calls(&videos, &twin));
+    twin.limit = videos.limit;
+    sd_period other[] = {{"current", "2026-10-01", "2026-10-31"}};
+    twin.periods = other;
+    assert_false(sd_yt_query_same_calls(&videos, &twin));
+    assert_false(sd_yt_query_same_calls(&videos, &countries));
+
+    char *url = sd_yt_page_url("http://127.0.0.1:1/v2/reports?ids=channel%3D%3DMINE", 10001,
+                               10000);
+    assert_string_equal(url, "http://127.0.0.1:1/v2/reports?ids=channel%3D%3DMINE"
+                             "&startIndex=10001&maxResults=10000");
+    free(url);
+
+    url = sd_yt_views_url("http://127.0.0.1:1", "2026-12-01", "UCretrotech0000000000003",
+                          "owner1");
+    assert_string_equal(url, "http://127.0.0.1:1/v2/reports?ids=contentOwner%3D%3Downer1"
+                             "&startDate=2026-12-01&endDate=2026-12-01&metrics=views"
+                             "&dimensions=day&filters=channel%3D%3DUCretrotech0000000000003");
+    free(url);
+    url = sd_yt_views_url("http://127.0.0.1:1", "2026-12-01", "UCretrotech0000000000003", NULL);
+    assert_null(strstr(url, "filters="));
+    assert_non_null(strstr(url, "ids=channel%3D%3DMINE"));
+    free(url);
+}
+
+//  -------------------------------------------------------------------------
+//  In-flight counter
+
+static int s_released;
+static char s_released_key[64];
+
+static void s_on_released(const char *key, void *arg)
+{
+    (void)arg;
+    s_released++;
+    snprintf(s_released_key, sizeof s_released_key, "%s", key);
+}
+
+static void test_inflight_limits_each_key(void **state)
+{
+    (void)state;
+    sd_inflight *inflight = sd_inflight_new(2);
+    sd_inflight_on_release(inflight, s_on_released, NULL);
+    s_released = 0;
+    assert_true(sd_inflight_take(inflight, "UCa"));
+    assert_true(sd_inflight_take(inflight, "UCa"));
+    assert_false(sd_inflight_take(inflight, "UCa"));
+    assert_true(sd_inflight_take(inflight, "UCb"));
+    assert_int_equal(sd_inflight_count(inflight, "UCa"), 2);
+    assert_int_equal(sd_inflight_count(inflight, "UCb"), 1);
+    assert_int_equal(sd_inflight_count(inflight, "UCc"), 0);
+
+    sd_inflight_release(inflight, "UCa");
+    assert_int_equal(s_released, 1);
+    assert_string_equal(s_released_key, "UCa");
+    assert_int_equal(sd_inflight_count(inflight, "UCa"), 1);
+    assert_true(sd_inflight_take(inflight, "UCa"));
+    assert_false(sd_inflight_take(inflight, "UCa"));
+    assert_int_equal(sd_inflight_peak(inflight, "UCa"), 2);
+    assert_int_equal(sd_inflight_peak(inflight, "UCb"), 1);
+
+    sd_inflight_destroy(&inflight);
+    assert_null(inflight);
+    sd_inflight_destroy(&inflight);
+
+    //  A limit below 1 counts as 1.
+    inflight = sd_inflight_new(0);
+    assert_true(sd_inflight_take(inflight, "UCa"));
+    assert_false(sd_inflight_take(inflight, "UCa"));
+    sd_inflight_release(inflight, "UCa");
+    assert_int_equal(sd_inflight_count(inflight, "UCa"), 0);
+    sd_inflight_destroy(&inflight);
+}
+
 static int s_make_folder(void **state)
 {
     (void)state;
@@ -289,6 +387,8 @@ int main(void)
         cmocka_unit_test(test_rollup_rejects_bad_tables),
         cmocka_unit_test(test_query_checks),
         cmocka_unit_test(test_reports_urls),
+        cmocka_unit_test(test_page_and_views_urls),
+        cmocka_unit_test(test_inflight_limits_each_key),
         cmocka_unit_test(test_client_secret_file),
         cmocka_unit_test(test_refresh_token_files),
     };

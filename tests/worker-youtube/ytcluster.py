@@ -78,13 +78,19 @@ class Process:
 
 class Cluster:
     """Simulator, broker and one YouTube worker over a dataset. With
-    content_owner the config queries contentOwner==OWNER with the token of
-    the first channel id; without, every id has its own refresh token."""
+    content_owner the config queries contentOwner==OWNER with the refresh
+    token in youtube.owner_refresh_token_file (a user token of the first
+    channel id, whom the simulator lets manage the owner) and the channel
+    ids have no token files; without, every id has its own refresh token.
+    youtube_options are added to the config's youtube section."""
 
-    def __init__(self, dataset, content_owner=None, simulator_options=()):
+    def __init__(self, dataset, content_owner=None, simulator_options=(), youtube_options=None,
+                 now=NOW):
         self.folder = tempfile.mkdtemp(prefix="worker-youtube-")
-        self.simulator = simlib.Simulator(dataset, *simulator_options, now=NOW)
+        self.now = now
+        self.simulator = simlib.Simulator(dataset, *simulator_options, now=now)
         self.token_files = {}
+        self.youtube_options = youtube_options or {}
         self.processes = []
         try:
             self._start(content_owner)
@@ -94,7 +100,7 @@ class Cluster:
 
     def _start(self, content_owner):
         config = self._write_config(content_owner)
-        environment = dict(os.environ, STATSDASH_NOW=NOW, STATSDASH_RETRY_BASE_MS="50")
+        environment = dict(os.environ, STATSDASH_NOW=self.now, STATSDASH_RETRY_BASE_MS="50")
         self.processes.append(Process("broker", [BROKER, "-c", config], self.folder,
                                       environment))
         self.processes.append(Process("worker", [WORKER, "-c", config], self.folder,
@@ -126,7 +132,7 @@ class Cluster:
             channels[name] = []
             for channel_id in ids:
                 entry = {"id": channel_id}
-                if content_owner is None or not self.token_files:
+                if content_owner is None:
                     token = ytlib.mint_refresh_token(self.simulator, channel_id)
                     entry["refresh_token_file"] = self._write_secret(channel_id + ".token",
                                                                      token + "\n")
@@ -145,7 +151,13 @@ class Cluster:
             "log": {"level": "debug"},
         }
         if content_owner:
+            first_id = next(iter(CHANNELS.values()))[0]
+            token = ytlib.mint_refresh_token(self.simulator, first_id)
+            owner_file = self._write_secret("owner.token", token + "\n")
+            self.token_files["owner"] = owner_file
             self.config["youtube"]["content_owner"] = content_owner
+            self.config["youtube"]["owner_refresh_token_file"] = owner_file
+        self.config["youtube"].update(self.youtube_options)
         path = os.path.join(self.folder, "statsdash.json")
         with open(path, "w") as handle:
             json.dump(self.config, handle)
@@ -154,6 +166,19 @@ class Cluster:
     def refresh_token(self, channel_id):
         with open(self.token_files[channel_id]) as handle:
             return handle.read().strip()
+
+    def availability(self, sites, date, request_id="availability-1"):
+        """Send an availability.request for service youtube; return the reply."""
+        request = {"v": 2, "type": "availability.request", "id": request_id,
+                   "service": "youtube", "sites": list(sites), "date": date,
+                   "deadline_ms": int(time.time() * 1000) + WAIT_S * 1000}
+        self.client.send_multipart([b"", b"MDPC01", b"youtube", msgpack.packb(request)])
+        if not self.client.poll(WAIT_S * 1000):
+            raise AssertionError("no availability.reply within %d s; worker log:\n%s"
+                                 % (WAIT_S, self.processes[1].log_text()))
+        frames = self.client.recv_multipart()
+        assert frames[:3] == [b"", b"MDPC01", b"youtube"], frames[:3]
+        return msgpack.unpackb(frames[3], raw=False)
 
     def fetch(self, site, queries, job_id="job-1"):
         """Send a fetch.request and return (reply, {(table_id, label): part})."""

@@ -1,0 +1,357 @@
+#!/usr/bin/python3
+"""The YouTube report chain end to end, counting API calls: the simulator,
+the broker, statsdash-worker-youtube, the aggregator and the reporter on
+loopback, driven by
+
+  statsdash request --report youtube --sites all --frequency MONTHLY
+                    --date 2026-11-30 --format json
+
+with STATSDASH_NOW=2026-12-02T18:00:00Z. Afterwards the simulator's /stats
+gives the number of calls per endpoint. The videos whose titles the worker
+needs are computed here from the dataset's CSV. For each channel (one
+fetch job each) they are the top 10 videos by watch time of each of its
+channel ids in the current period, the only period of the top videos
+table. The check: at most one videos.list call per 50 of those videos in
+each job, so the calls are at most the sum over channels of
+ceil(videos / 50).
+
+The dataset is generated into a temporary folder, unless --dataset env is
+given: then STATSDASH_DATASET names it, the test exits 77 (skipped) when the
+variable is unset and fails when the folder cannot be read. --print writes
+the counts as JSON on stdout.
+
+Usage: e2e_youtube_videos.py --dataset generate|env --bin-simulator PATH
+       --bin-broker PATH --bin-worker-youtube PATH --bin-aggregator PATH
+       --bin-reporter PATH --bin-statsdash PATH --generator PATH [--print]
+"""
+import argparse
+import csv
+import ctypes
+import json
+import math
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+
+SKIPPED = 77
+NOW = "2026-12-02T18:00:00Z"
+FREQUENCY = "MONTHLY"
+DATE = "2026-11-30"
+REQUEST_TIMEOUT_S = 90
+TOP_VIDEOS = 10
+VIDEOS_PER_CALL = 50
+CHANNELS = {
+    "GamesNews TV": ["UCgamesnews0000000000001", "UCgamesnews0000000000002"],
+    "RetroTech Clips": ["UCretrotech0000000000003"],
+    "BoardPlay": ["UCboardplay0000000000004"],
+}
+# The simulator's OAuth client (see tests/simulator/ytlib.py).
+CLIENT = {"client_id": "statsdash-simulator.apps.googleusercontent.com",
+          "client_secret": "simulator-client-secret"}
+
+
+class TestFailure(Exception):
+    """A check of the calls or of a service failed."""
+
+
+def check(condition, message):
+    if not condition:
+        raise TestFailure(message)
+
+
+# ---------------------------------------------------------------------------
+# Expected videos, from the CSV.
+
+def report_periods(report):
+    """Returns the (start, end) date strings of the report's periods."""
+    periods = report.get("periods", {})
+    return {label: tuple(value) for label, value in periods.items() if value}
+
+
+def top_videos(facts, channel_id, start, end):
+    """The top videos of one channel id, as reports.query sorted by
+    -estimatedMinutesWatched with maxResults 10 returns them (ties by
+    video id)."""
+    minutes = {}
+    for row in facts:
+        if row["channel"] == channel_id and start <= row["date"] <= end:
+            minutes[row["video"]] = minutes.get(row["video"], 0) + row["minutes"]
+    ranked = sorted(minutes.items(), key=lambda item: (-item[1], item[0]))
+    return [video for video, _ in ranked[:TOP_VIDEOS]]
+
+
+def expected_videos(facts, periods):
+    """Returns {channel: set of videos needing a title}."""
+    result = {}
+    for name, ids in CHANNELS.items():
+        videos = set()
+        for start, end in periods:
+            for channel_id in ids:
+                videos.update(top_videos(facts, channel_id, start, end))
+        result[name] = videos
+    return result
+
+
+def read_facts(dataset):
+    path = os.path.join(dataset, "youtube-facts.csv")
+    with open(path, newline="", encoding="utf-8") as handle:
+        return [{"channel": row["channel"], "date": row["date"], "video": row["video"],
+                 "minutes": int(row["estimatedMinutesWatched"])}
+                for row in csv.DictReader(handle)]
+
+
+# ---------------------------------------------------------------------------
+# Services.
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def stop_with_parent():
+    """Ask the kernel to send SIGTERM to the child when this script dies."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+class Services:
+    """The processes started by the test, stopped in reverse order."""
+
+    def __init__(self, directory):
+        self.directory = directory
+        self.processes = []
+
+    def start(self, name, command):
+        log_path = os.path.join(self.directory, name + ".log")
+        with open(log_path, "wb") as log:
+            process = subprocess.Popen(command, stdin=subprocess.DEVNULL,
+                                       stdout=subprocess.DEVNULL, stderr=log,
+                                       preexec_fn=stop_with_parent)
+        self.processes.append((name, process, log_path))
+
+    def check_running(self):
+        for name, process, _ in self.processes:
+            check(process.poll() is None, "%s exited early with status %r"
+                  % (name, process.returncode))
+
+    def stop(self):
+        problems = []
+        for name, process, _ in reversed(self.processes):
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+                problems.append("%s did not stop within 30 s of SIGTERM" % name)
+                continue
+            if process.returncode != 0:
+                problems.append("%s exited with status %d" % (name, process.returncode))
+        return problems
+
+    def print_logs(self, limit=6000):
+        for name, _, log_path in self.processes:
+            with open(log_path, "rb") as log:
+                text = log.read().decode("utf-8", "replace")
+            sys.stderr.write("----- %s log (last %d characters) -----\n%s\n"
+                             % (name, limit, text[-limit:]))
+
+
+def wait_for(services, condition, seconds, what):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        services.check_running()
+        if condition():
+            return
+        time.sleep(0.2)
+    raise TestFailure("timed out after %d s waiting for %s" % (seconds, what))
+
+
+def log_contains(path, text):
+    with open(path, "rb") as log:
+        return text.encode() in log.read()
+
+
+def write_secret(directory, name, text):
+    path = os.path.join(directory, name)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(text)
+    return path
+
+
+def mint_refresh_token(api_base, channel_id):
+    body = urllib.parse.urlencode({"channel": channel_id}).encode()
+    with urllib.request.urlopen(api_base + "/sim/youtube/refresh-token", body,
+                                timeout=30) as reply:
+        return json.load(reply)["refresh_token"]
+
+
+def write_config(directory, api_base):
+    client = dict(CLIENT, token_uri=api_base + "/token")
+    secret = write_secret(directory, "client_secret.json", json.dumps({"installed": client}))
+    channels = {}
+    for name, ids in CHANNELS.items():
+        channels[name] = [{"id": channel_id, "refresh_token_file": write_secret(
+            directory, channel_id + ".token", mint_refresh_token(api_base, channel_id) + "\n")}
+            for channel_id in ids]
+    config = {
+        "broker": {"endpoint": "tcp://127.0.0.1:%d" % free_port(),
+                   "bus_publish": "tcp://127.0.0.1:%d" % free_port(),
+                   "bus_subscribe": "tcp://127.0.0.1:%d" % free_port(),
+                   "heartbeat_ms": 500, "liveness": 10},
+        "youtube": {"analytics_api_base": api_base, "data_api_base": api_base + "/youtube/v3",
+                    "token_uri": api_base + "/token", "client_secret_file": secret,
+                    "channels": channels},
+        "reporter": {"id": "ytvideos"},
+        "log": {"level": "info"},
+    }
+    path = os.path.join(directory, "statsdash.json")
+    with open(path, "w") as handle:
+        json.dump(config, handle, indent=2)
+    return path
+
+
+def start_chain(args, services, directory, dataset):
+    port_file = os.path.join(directory, "simulator.port")
+    services.start("simulator", [args.bin_simulator, "--dataset", dataset, "--listen",
+                                 "127.0.0.1:0", "--port-file", port_file])
+    wait_for(services, lambda: os.path.exists(port_file) and os.path.getsize(port_file) > 0,
+             90, "the simulator's port file")
+    with open(port_file) as handle:
+        api_base = "http://127.0.0.1:%d" % int(handle.read())
+    config = write_config(directory, api_base)
+    services.start("broker", [args.bin_broker, "-c", config])
+    services.start("worker-youtube", [args.bin_worker_youtube, "-c", config])
+    services.start("aggregator", [args.bin_aggregator, "-c", config])
+    services.start("reporter", [args.bin_reporter, "-c", config])
+    for name, text in (("worker-youtube", "started"), ("aggregator", "subscribed topic="),
+                       ("reporter", "reporter ready")):
+        log_path = os.path.join(directory, name + ".log")
+        wait_for(services, lambda: log_contains(log_path, text), 60, name + " to start")
+    broker_log = os.path.join(directory, "broker.log")
+    for service in ("youtube", "report"):
+        wait_for(services, lambda: log_contains(broker_log, "service=%s " % service), 60,
+                 "the broker to register a worker of " + service)
+    return config, api_base
+
+
+def request_report(statsdash, config):
+    command = [statsdash, "request", "-c", config, "--report", "youtube", "--sites", "all",
+               "--frequency", FREQUENCY, "--date", DATE, "--format", "json",
+               "--timeout", str(REQUEST_TIMEOUT_S)]
+    result = subprocess.run(command, capture_output=True, text=True,
+                            timeout=REQUEST_TIMEOUT_S + 30, preexec_fn=stop_with_parent)
+    check(result.returncode == 0, "statsdash request exited with %d: %s"
+          % (result.returncode, result.stderr.strip()))
+    try:
+        return json.loads(result.stdout)
+    except json.JSONDecodeError as error:
+        raise TestFailure("stdout is not JSON (%s): %r" % (error, result.stdout[:300]))
+
+
+def simulator_stats(api_base):
+    with urllib.request.urlopen(api_base + "/stats", timeout=30) as reply:
+        return json.load(reply)
+
+
+# ---------------------------------------------------------------------------
+# The check.
+
+def check_calls(report, stats, facts):
+    """Checks the videos.list calls. Returns the counts."""
+    table = report["tables"].get("top_videos")
+    check(table is not None, "the report has no top_videos table: %r" % list(report["tables"]))
+    table_videos = {row["video"] for row in table["rows"]}
+    check(table_videos, "the top_videos table is empty")
+    # The top videos table compares no periods, so its query runs for the
+    # current period only.
+    current = report_periods(report)["current"]
+    videos = expected_videos(facts, [current])
+    everything = set().union(*videos.values())
+    check(table_videos <= everything, "the table shows videos that no channel id has in its "
+          "top %d: %r" % (TOP_VIDEOS, sorted(table_videos - everything)))
+    endpoints = stats["endpoints"]
+    calls = endpoints.get("videos.list", {}).get("requests", 0)
+    per_job_bound = sum(math.ceil(len(found) / VIDEOS_PER_CALL) for found in videos.values())
+    counts = {
+        "videos.list": calls,
+        "distinct_videos": len(everything),
+        "videos_per_channel": {name: len(found) for name, found in videos.items()},
+        "bound_per_job": per_job_bound,
+        "ceil_videos_over_50": math.ceil(len(everything) / VIDEOS_PER_CALL),
+        "calls": {name: value.get("requests", 0) for name, value in sorted(endpoints.items())},
+        "quota_youtube": stats.get("quota", {}).get("youtube", 0),
+    }
+    check(calls >= 1, "no videos.list call was made")
+    check(calls <= per_job_bound, "%d videos.list calls for %s videos per channel: more than "
+          "one call per %d videos of a job (at most %d)"
+          % (calls, counts["videos_per_channel"], VIDEOS_PER_CALL, per_job_bound))
+    return counts
+
+
+def prepare_dataset(mode, generator, directory):
+    if mode == "env":
+        dataset = os.environ.get("STATSDASH_DATASET", "")
+        if not dataset:
+            return None
+        facts = os.path.join(dataset, "youtube-facts.csv")
+        check(os.access(facts, os.R_OK),
+              "STATSDASH_DATASET=%s: cannot read %s" % (dataset, facts))
+        return dataset
+    dataset = os.path.join(directory, "dataset")
+    subprocess.run([sys.executable, generator, dataset], check=True)
+    return dataset
+
+
+def parse_arguments():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dataset", choices=["generate", "env"], required=True)
+    for name in ("simulator", "broker", "worker-youtube", "aggregator", "reporter",
+                 "statsdash"):
+        parser.add_argument("--bin-" + name, required=True)
+    parser.add_argument("--generator", required=True)
+    parser.add_argument("--print", action="store_true", help="print the counts as JSON")
+    return parser.parse_args()
+
+
+def main():
+    args = parse_arguments()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("e2e: terminated"))
+    os.environ["STATSDASH_NOW"] = NOW
+    with tempfile.TemporaryDirectory(prefix="statsdash-ytvideos-") as directory:
+        services = Services(directory)
+        failure = None
+        try:
+            dataset = prepare_dataset(args.dataset, args.generator, directory)
+            if dataset is None:
+                print("STATSDASH_DATASET is not set; skipping")
+                return SKIPPED
+            config, api_base = start_chain(args, services, directory, dataset)
+            report = request_report(args.bin_statsdash, config)
+            counts = check_calls(report, simulator_stats(api_base), read_facts(dataset))
+            if args.print:
+                print(json.dumps(counts, indent=2, sort_keys=True))
+            print("ok %d videos.list calls for %d videos" % (counts["videos.list"],
+                                                             counts["distinct_videos"]))
+        except (TestFailure, subprocess.SubprocessError, OSError) as error:
+            failure = error
+        problems = services.stop()
+        if failure is not None or problems:
+            services.print_logs()
+            for text in ([str(failure)] if failure is not None else []) + problems:
+                sys.stderr.write("FAIL: %s\n" % text)
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
