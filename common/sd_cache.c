@@ -20,8 +20,12 @@ struct sd_cache {
     sqlite3 *db;                    //  NULL once the cache is off
 };
 
+//  synchronous=NORMAL: in WAL mode a commit then waits for no fsync, and
+//  SQLite documents that a power loss may lose the last commits but never
+//  corrupts the file. Losing a cached response only costs a request.
 static const char *s_schema =
     "PRAGMA journal_mode=WAL;"
+    "PRAGMA synchronous=NORMAL;"
     "CREATE TABLE IF NOT EXISTS responses ("
     " key TEXT PRIMARY KEY,"
     " value BLOB NOT NULL,"

@@ -99,8 +99,7 @@ static void s_fail_all(sd_ga_exchange *exchange, const char *format, ...)
 //  Responses
 
 //  Takes one report for a call: records its quota, then hands it to the
-//  call with its text for the cache (without propertyQuota, which is only
-//  true once).
+//  call without propertyQuota, which the cache must not keep.
 static void s_take(sd_ga_exchange *exchange, sd_ga_call *call, json_t *report,
                    const char *source)
 {
@@ -110,10 +109,7 @@ static void s_take(sd_ga_exchange *exchange, sd_ga_call *call, json_t *report,
                            json_object_get(report, "propertyQuota"), sd_now_ms());
         json_object_del(report, "propertyQuota");
     }
-    char *text = call->cacheable && json_is_object(report) ? json_dumps(report, JSON_COMPACT)
-                                                           : NULL;
-    sd_ga_call_take_report(call, report, text, text ? strlen(text) : 0, source);
-    free(text);
+    sd_ga_call_take_report(call, report, source);
 }
 
 static void s_take_batch(sd_ga_exchange *exchange, const sd_http_response *response)

@@ -1,5 +1,6 @@
-/*  sd_ga_job: the calls of one fetch job, their pages, the response
-    cache, roll-up and publishing. The HTTP side is in sd_ga_exchange.c.  */
+/*  sd_ga_job: the calls of one fetch job, their pages, roll-up and
+    publishing. The HTTP side is in sd_ga_exchange.c and the response
+    cache side in sd_ga_job_cache.c.  */
 #include "sd_ga_job_internal.h"
 
 #include "sd_log.h"
@@ -41,6 +42,19 @@ static void s_add_warning(sd_ga_group_result *result, const char *property, cons
         sd_warning("out of memory recording a warning: %s", text);
 }
 
+void sd_ga_job_add_warnings(sd_ga_job *job, size_t group, size_t property,
+                            const sd_ga_page *page)
+{
+    for (size_t i = 0; i < page->warnings.count; i++)
+        s_add_warning(&job->results[group], job->site->properties[property].property,
+                      page->warnings.items[i]);
+}
+
+int64_t sd_ga_job_row_limit(const sd_ga_job *job, const sd_query *query)
+{
+    return job->site->property_count == 1 ? query->limit : 0;
+}
+
 int64_t sd_ga_job_timeout_ms(const sd_ga_job *job)
 {
     if (job->request->deadline_ms <= 0)
@@ -74,8 +88,8 @@ static void s_log_finish(sd_ga_job *job)
     size_t failed = 0;
     for (size_t i = 0; i < reply->part_count; i++)
         failed += reply->parts[i].error != NULL;
-    sd_info("job finished: %zu parts published, %zu failed, %zu API requests, %zu pages from "
-            "the cache, %" PRId64 " ms request=%s job=%s site=%s",
+    sd_info("job finished: %zu parts published, %zu failed, %zu API requests, %zu periods "
+            "from the cache, %" PRId64 " ms request=%s job=%s site=%s",
             reply->part_count, failed, job->http_requests, job->cache_hits,
             sd_clock_ms() - job->started_ms, job->request->request_id, job->request->job_id,
             job->request->site);
@@ -122,6 +136,7 @@ static void s_call_done(sd_ga_call *call)
         return;
     call->state = SD_GA_CALL_DONE;
     zstr_free(&call->body);
+    sd_ga_period_rows_clear(&call->kept);
     job->calls_left--;
     if (job->calls_left == 0)
         s_schedule_finish(job);
@@ -135,7 +150,8 @@ void sd_ga_call_fail(sd_ga_call *call, const char *error)
         return;
     sd_error("%s query=%s request=%s job=%s site=%s", error, sd_ga_call_query(call)->id,
              job->request->request_id, job->request->job_id, job->request->site);
-    for (size_t p = call->first_period; p < call->first_period + call->period_count; p++) {
+    for (size_t i = 0; i < call->period_count; i++) {
+        size_t p = call->periods[i];
         if (!result->errors[p])
             result->errors[p] = strdup(error);
     }
@@ -155,13 +171,10 @@ void sd_ga_call_failf(sd_ga_call *call, const char *format, ...)
     sd_ga_call_fail(call, error);
 }
 
-//  Returns the rows the call should fetch in all, 0 for all there are. The
-//  query's limit applies only to a site of one property. The top rows of
-//  each property do not add up to the top rows of their sum, so a roll-up
-//  needs every row, and the aggregator sorts and limits the table anyway.
+//  Returns the rows the call should fetch in all, 0 for all there are.
 static int64_t s_row_limit(const sd_ga_call *call)
 {
-    return call->job->site->property_count == 1 ? sd_ga_call_query(call)->limit : 0;
+    return sd_ga_job_row_limit(call->job, sd_ga_call_query(call));
 }
 
 //  Returns the page size of the next request of the call.
@@ -174,56 +187,44 @@ static int64_t s_page_limit(const sd_ga_call *call)
     return page;
 }
 
-//  Returns true when every period of the call ended more than 3 days ago,
-//  so that GA4 no longer changes its figures.
-//  NOTE: one recent period in a chunk keeps its closed periods uncached.
-static bool s_call_cacheable(const sd_ga_call *call, int64_t now_ms)
-{
-    if (!sd_cache_usable(call->job->context.cache))
-        return false;
-    const sd_query *query = sd_ga_call_query(call);
-    for (size_t p = call->first_period; p < call->first_period + call->period_count; p++) {
-        if (!sd_cache_period_closed(query->periods[p].end, now_ms))
-            return false;
-    }
-    return true;
-}
-
-//  Builds the body (and cache key) of the call's next page. Returns 0, or
-//  -1 after failing the call.
-static int s_call_build(sd_ga_call *call)
+//  Builds the body of the call's next page and queues the call for an
+//  exchange, or fails it.
+static void s_call_queue_page(sd_ga_call *call)
 {
     char error[SD_GA_ERROR_MAX];
     zstr_free(&call->body);
-    call->key[0] = '\0';
-    call->body = sd_ga_request_body(sd_ga_call_query(call), call->first_period,
-                                    call->period_count, call->offset, s_page_limit(call), error,
-                                    sizeof error);
+    call->body = sd_ga_request_body_of(sd_ga_call_query(call), call->periods,
+                                       call->period_count, call->offset, s_page_limit(call),
+                                       error, sizeof error);
     if (!call->body) {
         sd_ga_call_failf(call, "cannot build the request: %s", error);
-        return -1;
+        return;
     }
-    if (!call->cacheable)
-        return 0;
-    char scope[64];
-    snprintf(scope, sizeof scope, "ga4:%s:runReport", sd_ga_call_property(call));
-    if (sd_cache_key(scope, call->body, strlen(call->body), call->key) != 0)
-        call->key[0] = '\0';
-    return 0;
+    call->state = SD_GA_CALL_QUEUED;
+}
+
+//  Keeps a page's rows of the closed periods for the cache. Out of memory
+//  only stops the call from storing its periods.
+static void s_call_keep(sd_ga_call *call, json_t *report, const sd_ga_page *page)
+{
+    if (sd_ga_period_rows_add(&call->kept, report, page) == 0)
+        return;
+    sd_warning("out of memory keeping rows for the response cache; the periods are not "
+               "cached property=%s job=%s",
+               sd_ga_call_property(call), call->job->request->job_id);
+    sd_ga_period_rows_clear(&call->kept);
 }
 
 //  Adds a page to the roll-up. Returns true when the call needs another
 //  page; false when it has ended or failed.
-static bool s_call_absorb(sd_ga_call *call, json_t *report, const char *text, size_t size,
-                          const char *source)
+static bool s_call_absorb(sd_ga_call *call, json_t *report, const char *source)
 {
     char error[SD_GA_ERROR_MAX];
     const sd_query *query = sd_ga_call_query(call);
-    sd_ga_group_result *result = &call->job->results[call->group];
     sd_ga_expect expect = {
         .dimensions = &query->dimensions,
         .metrics = &query->metrics,
-        .periods = &query->periods[call->first_period],
+        .periods = call->ranges,
         .period_count = call->period_count,
     };
     sd_ga_page page;
@@ -231,11 +232,15 @@ static bool s_call_absorb(sd_ga_call *call, json_t *report, const char *text, si
         sd_ga_call_failf(call, "query %s: invalid %s: %s", query->id, source, error);
         return false;
     }
-    int rc = sd_ga_rollup_add(result->rollup, &page, call->first_period, error, sizeof error);
-    for (size_t i = 0; rc == 0 && i < page.warnings.count; i++)
-        s_add_warning(result, sd_ga_call_property(call), page.warnings.items[i]);
-    if (rc == 0 && text && call->key[0])
-        sd_cache_put(call->job->context.cache, call->key, text, size);
+    s_call_keep(call, report, &page);
+
+    //  The page tags rows by dateRange; the roll-up wants the query's periods.
+    for (size_t r = 0; r < page.rows; r++)
+        page.periods[r] = call->periods[page.periods[r]];
+    int rc = sd_ga_rollup_add(call->job->results[call->group].rollup, &page, 0, error,
+                              sizeof error);
+    if (rc == 0)
+        sd_ga_job_add_warnings(call->job, call->group, call->property, &page);
 
     int64_t row_limit = s_row_limit(call);
     call->received += (int64_t)page.rows;
@@ -246,59 +251,22 @@ static bool s_call_absorb(sd_ga_call *call, json_t *report, const char *text, si
         sd_debug("next page at offset %" PRId64 " of %" PRId64 " property=%s job=%s",
                  call->offset, page.row_count, sd_ga_call_property(call),
                  call->job->request->job_id);
+    int64_t row_count = page.row_count;
     sd_ga_page_clear(&page);
     if (rc != 0) {
         sd_ga_call_failf(call, "query %s: %s", query->id, error);
         return false;
     }
-    if (!more)
+    if (!more) {
+        sd_ga_call_store(call, row_count);
         s_call_done(call);
+    }
     return more;
 }
 
-//  Looks the call's next page up in the cache. Returns the report, or NULL
-//  on a miss or a cached value that is not JSON.
-static json_t *s_call_cached(sd_ga_call *call)
+void sd_ga_call_take_report(sd_ga_call *call, json_t *report, const char *source)
 {
-    char *text = NULL;
-    size_t size = 0;
-    if (!call->key[0] || sd_cache_get(call->job->context.cache, call->key, &text, &size) != 1)
-        return NULL;
-    json_t *report = json_loadb(text, size, 0, NULL);
-    free(text);
-    if (!json_is_object(report)) {
-        sd_warning("ignoring a cached response that is not a JSON object key=%s property=%s",
-                   call->key, sd_ga_call_property(call));
-        json_decref(report);
-        return NULL;
-    }
-    call->job->cache_hits++;
-    return report;
-}
-
-//  Prepares the call's next page: takes it (and those after it) from the
-//  cache while they are there, else queues the call for an exchange.
-static void s_call_queue_page(sd_ga_call *call)
-{
-    for (;;) {
-        if (s_call_build(call) != 0)
-            return;
-        json_t *report = s_call_cached(call);
-        if (!report) {
-            call->state = SD_GA_CALL_QUEUED;
-            return;
-        }
-        bool more = s_call_absorb(call, report, NULL, 0, "cached response");
-        json_decref(report);
-        if (!more)
-            return;
-    }
-}
-
-void sd_ga_call_take_report(sd_ga_call *call, json_t *report, const char *text, size_t size,
-                            const char *source)
-{
-    if (s_call_absorb(call, report, text, size, source))
+    if (s_call_absorb(call, report, source))
         s_call_queue_page(call);
 }
 
@@ -357,32 +325,53 @@ void sd_ga_job_pump(sd_ga_job *job, size_t property)
 //  -------------------------------------------------------------------------
 //  Setting up
 
-static int s_add_calls(sd_ga_job *job, size_t g)
+//  Adds a call of periods[0 .. count-1] of group g for a property. Its
+//  closed periods are kept for the cache when the group is cached.
+static int s_add_call(sd_ga_job *job, size_t g, size_t property, const size_t *periods,
+                      size_t count, int64_t now_ms)
 {
     const sd_query *query = job->groups[g].query;
-    size_t chunks = sd_ga_chunk_count(query);
-    for (size_t property = 0; property < job->site->property_count; property++) {
-        for (size_t c = 0; c < chunks; c++) {
-            sd_ga_call *calls = realloc(job->calls, (job->call_count + 1) * sizeof *calls);
-            if (!calls)
-                return -1;
-            job->calls = calls;
-            size_t first = c * SD_GA_MAX_DATE_RANGES;
-            size_t left = query->period_count - first;
-            calls[job->call_count++] = (sd_ga_call){
-                .job = job,
-                .group = g,
-                .property = property,
-                .first_period = first,
-                .period_count = left < SD_GA_MAX_DATE_RANGES ? left : SD_GA_MAX_DATE_RANGES,
-            };
+    sd_ga_call *calls = realloc(job->calls, (job->call_count + 1) * sizeof *calls);
+    if (!calls)
+        return -1;
+    job->calls = calls;
+    sd_ga_call *call = &calls[job->call_count++];
+    *call = (sd_ga_call){.job = job, .group = g, .property = property, .period_count = count};
+    bool keep[SD_GA_MAX_DATE_RANGES];
+    for (size_t i = 0; i < count; i++) {
+        call->periods[i] = periods[i];
+        call->ranges[i] = query->periods[periods[i]];
+        keep[i] = job->results[g].identity &&
+                  sd_cache_period_closed(query->periods[periods[i]].end, now_ms);
+    }
+    return sd_ga_period_rows_init(&call->kept, keep, count);
+}
+
+//  Takes the group's closed periods from the cache, property by property,
+//  and adds calls for the rest: up to 4 periods per call, in order.
+static int s_add_calls(sd_ga_job *job, size_t g, int64_t now_ms)
+{
+    const sd_query *query = job->groups[g].query;
+    size_t *missing = calloc(query->period_count + 1, sizeof *missing);
+    int rc = missing ? 0 : -1;
+    for (size_t property = 0; rc == 0 && property < job->site->property_count; property++) {
+        size_t count = 0;
+        for (size_t p = 0; p < query->period_count; p++) {
+            if (!sd_ga_job_take_cached(job, g, property, p, now_ms))
+                missing[count++] = p;
+        }
+        for (size_t first = 0; rc == 0 && first < count; first += SD_GA_MAX_DATE_RANGES) {
+            size_t left = count - first;
+            rc = s_add_call(job, g, property, &missing[first],
+                            left < SD_GA_MAX_DATE_RANGES ? left : SD_GA_MAX_DATE_RANGES, now_ms);
         }
     }
-    return 0;
+    free(missing);
+    return rc;
 }
 
 //  Creates the group's roll-up and calls, or records why it cannot run.
-static int s_prepare_group(sd_ga_job *job, size_t g)
+static int s_prepare_group(sd_ga_job *job, size_t g, int64_t now_ms)
 {
     char error[SD_GA_ERROR_MAX];
     const sd_query *query = job->groups[g].query;
@@ -391,8 +380,11 @@ static int s_prepare_group(sd_ga_job *job, size_t g)
     result->rollup = sd_ga_rollup_new(query->period_count, &query->dimensions, &query->metrics);
     if (!result->errors || !result->rollup)
         return -1;
-    if (sd_ga_query_check(query, error, sizeof error) == 0)
-        return s_add_calls(job, g);
+    if (sd_ga_query_check(query, error, sizeof error) == 0) {
+        if (sd_cache_usable(job->context.cache))
+            result->identity = sd_ga_query_identity(query, sd_ga_job_row_limit(job, query));
+        return s_add_calls(job, g, now_ms);
+    }
     char *text = zsys_sprintf("site %s: %s", job->request->site, error);
     sd_warning("%s request=%s job=%s site=%s", text ? text : error, job->request->request_id,
                job->request->job_id, job->request->site);
@@ -416,8 +408,9 @@ static int s_prepare(sd_ga_job *job)
     job->running = calloc(job->site->property_count + 1, sizeof *job->running);
     if (!job->running)
         return -1;
+    int64_t now_ms = sd_now_ms();
     for (size_t g = 0; g < job->group_count; g++) {
-        if (s_prepare_group(job, g) != 0)
+        if (s_prepare_group(job, g, now_ms) != 0)
             return -1;
     }
     job->calls_left = job->call_count;
@@ -461,6 +454,16 @@ sd_ga_job *sd_ga_job_new(const sd_ga_context *context, sd_msg **request, sd_ga_j
     return job;
 }
 
+//  Returns the reports the job would take with one request per property,
+//  period and query: without grouping, dateRanges, batches or the cache.
+static size_t s_unbatched_reports(const sd_ga_job *job)
+{
+    size_t reports = 0;
+    for (size_t q = 0; job->site && q < job->request->query_count; q++)
+        reports += job->request->queries[q].period_count * job->site->property_count;
+    return reports;
+}
+
 int sd_ga_job_start(sd_ga_job *job)
 {
     job->started_ms = sd_clock_ms();
@@ -472,22 +475,19 @@ int sd_ga_job_start(sd_ga_job *job)
         job->job_error = strdup("the GA worker ran out of memory preparing the job");
         job->call_count = job->calls_left = 0;
     }
-    sd_info("job started: %zu queries in %zu groups, %zu reports before paging request=%s "
-            "job=%s site=%s",
-            job->request->query_count, job->group_count, job->call_count,
-            job->request->request_id, job->request->job_id, job->request->site);
+    sd_info("job started: %zu queries in %zu groups, %zu (property, period, query) reports "
+            "unbatched, %zu periods from the cache, %zu reports to request before paging "
+            "request=%s job=%s site=%s",
+            job->request->query_count, job->group_count, s_unbatched_reports(job),
+            job->cache_hits, job->call_count, job->request->request_id, job->request->job_id,
+            job->request->site);
     if (job->calls_left == 0) {
         s_schedule_finish(job);
         return job->finish_timer >= 0 ? 0 : -1;
     }
 
-    //  Pages in the cache are taken now; the rest wait for exchanges.
-    int64_t now_ms = sd_now_ms();
-    for (size_t i = 0; i < job->call_count; i++) {
-        sd_ga_call *call = &job->calls[i];
-        call->cacheable = s_call_cacheable(call, now_ms);
-        s_call_queue_page(call);
-    }
+    for (size_t i = 0; i < job->call_count; i++)
+        s_call_queue_page(&job->calls[i]);
     for (size_t property = 0; property < job->site->property_count; property++)
         sd_ga_job_pump(job, property);
     return job->calls_left > 0 || job->finish_timer >= 0 ? 0 : -1;
@@ -517,12 +517,15 @@ void sd_ga_job_destroy(sd_ga_job **job_p)
         for (size_t p = 0; result->errors && p < job->groups[g].query->period_count; p++)
             free(result->errors[p]);
         free(result->errors);
+        zstr_free(&result->identity);
         sd_strings_clear(&result->warnings);
     }
     free(job->results);
     sd_ga_groups_free(&job->groups, job->group_count);
-    for (size_t i = 0; job->calls && i < job->call_count; i++)
+    for (size_t i = 0; job->calls && i < job->call_count; i++) {
         zstr_free(&job->calls[i].body);
+        sd_ga_period_rows_clear(&job->calls[i].kept);
+    }
     free(job->calls);
     free(job->running);
     zstr_free(&job->job_error);

@@ -1,19 +1,23 @@
 /*  sd_ga_job: one fetch.request served by the GA worker.
 
     The job groups the request's queries (see sd_ga_query). Every group
-    needs, for every property of the site, one report per chunk of at most
-    4 periods (a "call"), paged with offset until rowCount rows have
-    arrived. The query's limit caps the rows only for a site of one
-    property. For a site of several properties every row is fetched,
-    because the top rows of each do not add up to the top rows of the
-    roll-up.
+    needs, for every property of the site, the rows of every period of its
+    query. The query's limit caps the rows only for a site of one property.
+    For a site of several properties every row is fetched, because the top
+    rows of each do not add up to the top rows of the roll-up.
 
-    Sparing quota: a page whose periods all ended more than 3 days ago is
-    looked up in the response cache first and stored there after it
-    arrives. The first pages of a property's calls go to GA4 in
+    Sparing quota: a period that ended more than 3 days ago (closed) is
+    looked up in the response cache first, per property and query (see
+    sd_ga_period_cache). The periods the cache does not hold go to GA4 as
+    one report per chunk of at most 4 periods (a "call"), paged with offset
+    until rowCount rows have arrived; when a call ends, the rows of each of
+    its closed periods are stored in the cache on their own. So a first run
+    sends every period of a query in one report, and a later run requests
+    only the open periods. The first pages of a property's calls go in
     batchRunReports requests of up to 5 reports, and a lone first page goes
-    as runReport. Further pages go as runReport. At most config ga.max_in_flight requests
-    per property are in flight (a request waiting to be retried counts).
+    as runReport. Further pages go as runReport. At most config
+    ga.max_in_flight requests per property are in flight (a request waiting
+    to be retried counts).
 
     Requests are retried through sd_retry (429, 500, 503, transport
     errors; backoff; never past the job's deadline). A 401 fetches a new

@@ -7,6 +7,7 @@
 
 #include "sd_cache.h"
 #include "sd_ga_job.h"
+#include "sd_ga_period_cache.h"
 #include "sd_ga_query.h"
 #include "sd_ga_response.h"
 #include "sd_ga_rollup.h"
@@ -27,26 +28,28 @@ typedef enum {
 
 typedef struct sd_ga_exchange sd_ga_exchange;
 
-//  One report of a query group for one property and one chunk of at most 4
-//  periods, and the pages it takes.
+//  One report of a query group for one property and up to 4 of the
+//  query's periods that the cache did not hold (a "call"), and the pages
+//  it takes.
 typedef struct {
     sd_ga_job *job;
     size_t group;
     size_t property;                //  index into the site's properties
-    size_t first_period;
+    size_t periods[SD_GA_MAX_DATE_RANGES];  //  indexes into the query's periods, ascending
+    sd_period ranges[SD_GA_MAX_DATE_RANGES];    //  those periods (borrowed strings)
     size_t period_count;
     sd_ga_call_state state;
-    bool cacheable;                 //  every period ended more than 3 days ago
     int64_t offset;                 //  offset of the next page
     int64_t received;               //  rows received so far
     char *body;                     //  RunReportRequest of the next page
-    char key[SD_CACHE_KEY_SIZE];    //  cache key of body, "" when not cacheable
+    sd_ga_period_rows kept;         //  rows of the closed periods, stored when the call ends
 } sd_ga_call;
 
 //  What the calls of one query group produced.
 typedef struct {
     sd_ga_rollup *rollup;
     char **errors;                  //  per period of the group's query: first error, or NULL
+    char *identity;                 //  sd_ga_query_identity of the query, NULL when not cached
     sd_strings warnings;
 } sd_ga_group_result;
 
@@ -66,7 +69,7 @@ struct sd_ga_job {
     sd_ga_exchange *exchanges;      //  list of exchanges in flight
     int finish_timer;               //  -1 when none is set
     int64_t started_ms;
-    size_t cache_hits;
+    size_t cache_hits;              //  periods taken from the cache
     size_t http_requests;
     sd_msg *reply;
     sd_ga_job_done_fn *done;
@@ -87,12 +90,34 @@ void sd_ga_call_failf(sd_ga_call *call, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
 
 //  Takes one page of the call (a report from the API, borrowed) into the
-//  roll-up, stores text (the report as JSON) in the cache when the call is
-//  cacheable, and queues the next page or ends the call. source names
-//  where the report came from for errors ("runReport response"). Fails the
-//  call on a bad report.
-void sd_ga_call_take_report(sd_ga_call *call, json_t *report, const char *text, size_t size,
-                            const char *source);
+//  roll-up and queues the next page or ends the call. When the call ends,
+//  the rows of its closed periods go to the cache. source names where the
+//  report came from for errors ("runReport response"). Fails the call on a
+//  bad report.
+void sd_ga_call_take_report(sd_ga_call *call, json_t *report, const char *source);
+
+//  Stores the rows of each closed period of a call that has just ended
+//  (row_count is the rowCount of its last page) in the cache. A period's
+//  rows are keyed by the period alone when the call got every row of its
+//  result, and by the call's dateRanges too when the query's limit cut the
+//  result. A call that ended any other way stores nothing.
+void sd_ga_call_store(sd_ga_call *call, int64_t row_count);
+
+//  Takes period p of group g's query for a property from the cache into
+//  the roll-up. Returns true when the period needs no request: a hit, or
+//  a hit whose roll-up failed (then the period's part fails). Returns
+//  false for an open period, a miss or an entry that does not parse.
+bool sd_ga_job_take_cached(sd_ga_job *job, size_t g, size_t property, size_t p, int64_t now_ms);
+
+//  Returns the rows a report of query should fetch in all, 0 for all there
+//  are. The query's limit applies only to a site of one property. The top
+//  rows of each property do not add up to the top rows of their sum, so a
+//  roll-up needs every row, and the aggregator sorts and limits the table
+//  anyway.
+int64_t sd_ga_job_row_limit(const sd_ga_job *job, const sd_query *query);
+
+//  Records the warnings of a page of a property as warnings of group g.
+void sd_ga_job_add_warnings(sd_ga_job *job, size_t g, size_t property, const sd_ga_page *page);
 
 //  Starts exchanges for a property's queued calls while it has room.
 void sd_ga_job_pump(sd_ga_job *job, size_t property);

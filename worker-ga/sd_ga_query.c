@@ -201,11 +201,11 @@ static json_t *s_name_list(const sd_strings *names)
     return list;
 }
 
-static json_t *s_date_ranges(const sd_query *query, size_t first, size_t count)
+static json_t *s_date_ranges(const sd_query *query, const size_t *periods, size_t count)
 {
     json_t *list = json_array();
-    for (size_t i = first; list && i < first + count; i++) {
-        const sd_period *period = &query->periods[i];
+    for (size_t i = 0; list && i < count; i++) {
+        const sd_period *period = &query->periods[periods[i]];
         json_t *range = json_pack("{s:s, s:s, s:s}", "startDate", period->start, "endDate",
                                   period->end, "name", period->label);
         if (json_array_append_new(list, range) != 0) {
@@ -216,17 +216,22 @@ static json_t *s_date_ranges(const sd_query *query, size_t first, size_t count)
     return list;
 }
 
-char *sd_ga_request_body(const sd_query *query, size_t first_period, size_t period_count,
-                         int64_t offset, int64_t limit, char *error, size_t error_size)
+//  Builds the request object: dateRanges only when periods is not NULL,
+//  offset and limit only when positive. Returns NULL when params_json is
+//  not an object, a period index is out of range or memory runs out.
+static json_t *s_request_object(const sd_query *query, const size_t *periods,
+                                size_t period_count, int64_t offset, int64_t limit)
 {
-    char *text = NULL;
     json_t *body = json_loads(query->params_json, JSON_REJECT_DUPLICATES, NULL);
-    if (!json_is_object(body) || first_period + period_count > query->period_count) {
-        snprintf(error, error_size, "query %s: invalid params_json or period range", query->id);
-        goto done;
+    if (!json_is_object(body))
+        goto failed;
+    for (size_t i = 0; periods && i < period_count; i++) {
+        if (periods[i] >= query->period_count)
+            goto failed;
     }
-    int rc = json_object_set_new(body, "dateRanges",
-                                 s_date_ranges(query, first_period, period_count));
+    int rc = 0;
+    if (periods)
+        rc = json_object_set_new(body, "dateRanges", s_date_ranges(query, periods, period_count));
     if (rc == 0 && query->dimensions.count > 0)
         rc = json_object_set_new(body, "dimensions", s_name_list(&query->dimensions));
     if (rc == 0)
@@ -237,12 +242,47 @@ char *sd_ga_request_body(const sd_query *query, size_t first_period, size_t peri
         rc = json_object_set_new(body, "limit", json_integer((json_int_t)limit));
     if (rc == 0)
         rc = json_object_set_new(body, "returnPropertyQuota", json_true());
-    //  Sorted keys make the text canonical: equal requests give equal text,
-    //  which the response cache hashes.
-    text = rc == 0 ? json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    if (rc == 0)
+        return body;
+failed:
+    json_decref(body);
+    return NULL;
+}
+
+char *sd_ga_request_body_of(const sd_query *query, const size_t *periods, size_t period_count,
+                            int64_t offset, int64_t limit, char *error, size_t error_size)
+{
+    json_t *body = s_request_object(query, periods, period_count, offset, limit);
+    if (!body) {
+        snprintf(error, error_size, "query %s: invalid params_json or period index, or out of "
+                 "memory", query->id);
+        return NULL;
+    }
+    //  Sorted keys make the text canonical: equal requests give equal text.
+    char *text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(body);
     if (!text)
         snprintf(error, error_size, "query %s: out of memory building the request", query->id);
-done:
+    return text;
+}
+
+char *sd_ga_request_body(const sd_query *query, size_t first_period, size_t period_count,
+                         int64_t offset, int64_t limit, char *error, size_t error_size)
+{
+    size_t periods[SD_GA_MAX_DATE_RANGES];
+    if (period_count > SD_GA_MAX_DATE_RANGES || first_period + period_count > query->period_count) {
+        snprintf(error, error_size, "query %s: invalid period range", query->id);
+        return NULL;
+    }
+    for (size_t i = 0; i < period_count; i++)
+        periods[i] = first_period + i;
+    return sd_ga_request_body_of(query, periods, period_count, offset, limit, error, error_size);
+}
+
+char *sd_ga_query_identity(const sd_query *query, int64_t row_limit)
+{
+    json_t *body = s_request_object(query, NULL, 0, 0, row_limit);
+    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(body);
     return text;
 }

@@ -45,13 +45,28 @@ int sd_ga_query_check(const sd_query *query, char *error, size_t error_size);
 //  periods) the query needs per property.
 size_t sd_ga_chunk_count(const sd_query *query);
 
-//  Builds the JSON body of one runReport request: the dateRanges of
-//  periods [first_period, first_period + period_count), the query's
-//  dimensions and metrics, the fields of params_json, offset and limit
-//  (limit 0 leaves the API default) and returnPropertyQuota true. The text
-//  is compact JSON with sorted keys, so equal requests give equal text.
-//  Returns a new string the caller frees, or NULL with error filled.
+//  Builds the JSON body of one runReport request: the dateRanges of the
+//  query's periods whose indexes are periods[0 .. period_count-1] (named
+//  by the period labels, in that order), the query's dimensions and
+//  metrics, the fields of params_json, offset and limit (limit 0 leaves
+//  the API default) and returnPropertyQuota true. The text is compact JSON
+//  with sorted keys, so equal requests give equal text. Returns a new
+//  string the caller frees, or NULL with error filled.
+char *sd_ga_request_body_of(const sd_query *query, const size_t *periods, size_t period_count,
+                            int64_t offset, int64_t limit, char *error, size_t error_size);
+
+//  Builds the body of the periods [first_period, first_period +
+//  period_count) as sd_ga_request_body_of does; period_count is at most
+//  SD_GA_MAX_DATE_RANGES.
 char *sd_ga_request_body(const sd_query *query, size_t first_period, size_t period_count,
                          int64_t offset, int64_t limit, char *error, size_t error_size);
+
+//  Builds the text that identifies what the query's requests ask for apart
+//  from their dates and paging: the request body without dateRanges and
+//  offset, with limit row_limit (left out when 0), in the same canonical
+//  form. The response cache keys its entries with it. Returns a new string
+//  the caller frees, or NULL when params_json is not an object or memory
+//  runs out.
+char *sd_ga_query_identity(const sd_query *query, int64_t row_limit);
 
 #endif

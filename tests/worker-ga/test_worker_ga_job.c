@@ -32,6 +32,7 @@
 #define S_WAIT_MS 30000
 #define S_MAX_IN_FLIGHT 2
 #define S_PAGE_SIZE 4
+#define S_REPORTS_MAX 64
 
 static const char *const s_countries[] = {"France", "Spain", "Italy", "Japan", "Chile"};
 static const char *const s_labels[] = {"current", "previous", "yearly"};
@@ -52,6 +53,8 @@ typedef struct {
     int max_in_flight;
     int delay_ms;                   //  for property 3001
     int64_t last_limit;
+    int reports;                    //  reports asked for, one per runReport or batch item
+    char report_ranges[S_REPORTS_MAX][64];  //  per report: its dateRange names, comma-separated
 } s_fake;
 
 static s_fake s_api = {.lock = PTHREAD_MUTEX_INITIALIZER};
@@ -109,11 +112,30 @@ static json_t *s_headers(bool country, bool tagged)
     return dimensions;
 }
 
+//  Records the dateRange names of a report the worker asked for.
+static void s_record_ranges(json_t *ranges)
+{
+    pthread_mutex_lock(&s_api.lock);
+    if (s_api.reports < S_REPORTS_MAX) {
+        char *names = s_api.report_ranges[s_api.reports];
+        names[0] = '\0';
+        for (size_t r = 0; r < json_array_size(ranges); r++) {
+            const char *name =
+                json_string_value(json_object_get(json_array_get(ranges, r), "name"));
+            size_t used = strlen(names);
+            snprintf(names + used, 64 - used, "%s%s", r > 0 ? "," : "", name ? name : "?");
+        }
+    }
+    s_api.reports++;
+    pthread_mutex_unlock(&s_api.lock);
+}
+
 //  Serves a runReport request like GA4: rows of every range, then offset
 //  and limit applied to the whole list.
 static char *s_report(int property, json_t *request)
 {
     json_t *ranges = json_object_get(request, "dateRanges");
+    s_record_ranges(ranges);
     bool country = json_array_size(json_object_get(request, "dimensions")) > 0;
     bool tagged = json_array_size(ranges) > 1;
     json_t *all = json_array();
@@ -333,6 +355,7 @@ static int s_setup(void **state)
     s_api.fail_status = 0;
     s_api.in_flight = s_api.max_in_flight = 0;
     s_api.delay_ms = 0;
+    s_api.reports = 0;
     pthread_mutex_unlock(&s_api.lock);
 
     s_fixture *fixture = calloc(1, sizeof *fixture);
@@ -808,14 +831,15 @@ static void test_job_metadata_becomes_warnings(void **state)
     sd_msg_destroy(&reply);
 }
 
-//  Runs the two-property job of summary and country and returns the API
-//  requests it made. current_end replaces the end of the current period
-//  when not NULL.
-static int s_run_cached_job(s_fixture *fixture, const char *current_end)
+//  Runs a job of summary and country for site and returns the API requests
+//  it made. current_end replaces the end of the current period when not
+//  NULL. country_limit is the limit of the country query.
+static int s_run_site_job(s_fixture *fixture, const char *site, const char *current_end,
+                          int64_t country_limit)
 {
     const s_query_spec specs[] = {{"summary", NULL, false, NULL, 0},
-                                  {"country", NULL, true, NULL, 0}};
-    sd_msg *request = s_request("two.example", specs, 2, 0);
+                                  {"country", NULL, true, NULL, country_limit}};
+    sd_msg *request = s_request(site, specs, 2, 0);
     for (size_t q = 0; current_end && q < 2; q++) {
         sd_period *current = &request->as.fetch_request.queries[q].periods[0];
         free(current->end);
@@ -826,16 +850,40 @@ static int s_run_cached_job(s_fixture *fixture, const char *current_end)
     size_t count = 0;
     sd_msg *reply = s_run_job(fixture, request, parts, 8, &count);
     assert_int_equal(count, 6);
-    static const int properties[] = {1001, 1002};
-    for (size_t p = 0; p < 3 && !current_end; p++) {
-        s_check_sums(s_part(parts, count, "summary", s_labels[p]), properties, 2, false);
-        s_check_sums(s_part(parts, count, "country", s_labels[p]), properties, 2, true);
-    }
     for (size_t i = 0; i < count; i++)
         assert_null(parts[i]->as.table_raw.error);
+    if (strcmp(site, "two.example") == 0) {
+        //  The fake API's figures depend on the period label, not its dates.
+        static const int properties[] = {1001, 1002};
+        for (size_t p = 0; p < 3; p++) {
+            s_check_sums(s_part(parts, count, "summary", s_labels[p]), properties, 2, false);
+            s_check_sums(s_part(parts, count, "country", s_labels[p]), properties, 2, true);
+        }
+    }
+    else {
+        //  The limit of 3 applies to the rows of all periods together, and
+        //  the fake API lists the current period's rows first.
+        assert_int_equal(s_part(parts, count, "country", "current")->data.row_count, 3);
+        assert_int_equal(s_part(parts, count, "country", "previous")->data.row_count, 0);
+    }
     s_free_parts(parts, count);
     sd_msg_destroy(&reply);
     return s_api.api_requests - before;
+}
+
+static int s_run_cached_job(s_fixture *fixture, const char *current_end)
+{
+    return s_run_site_job(fixture, "two.example", current_end, 0);
+}
+
+//  Checks that reports [first, s_api.reports) each asked for the
+//  dateRanges named in ranges.
+static void s_expect_report_ranges(int first, const char *ranges)
+{
+    assert_true(s_api.reports > first);
+    assert_true(s_api.reports <= S_REPORTS_MAX);
+    for (int i = first; i < s_api.reports; i++)
+        assert_string_equal(s_api.report_ranges[i], ranges);
 }
 
 static void test_job_cache_serves_closed_periods(void **state)
@@ -846,19 +894,76 @@ static void test_job_cache_serves_closed_periods(void **state)
     assert_true(sd_cache_usable(fixture->cache));
 
     //  STATSDASH_NOW is 2026-12-10: November 2026 ended 9 days before.
+    //  country takes several 4-row pages, and its periods are split across
+    //  them; each period is stored whole once the last page is in.
     int first = s_run_cached_job(fixture, NULL);
     assert_true(first > 0);
     assert_int_equal(s_run_cached_job(fixture, NULL), 0);
+    assert_int_equal(sd_cache_count(fixture->cache, NULL), 2 * 2 * 3);
 
     //  The entries outlive the process: a cache opened again serves them.
     sd_cache_close(&fixture->cache);
     fixture->cache = sd_cache_open(path, 1 << 24);
     assert_int_equal(s_run_cached_job(fixture, NULL), 0);
+    zstr_free(&path);
+}
 
-    //  A period that ended 2 days ago is fetched every time.
-    int recent = s_run_cached_job(fixture, "2026-12-08");
-    assert_true(recent > 0);
-    assert_int_equal(s_run_cached_job(fixture, "2026-12-08"), recent);
+static void test_job_cache_requests_open_periods(void **state)
+{
+    s_fixture *fixture = *state;
+    char *path = zsys_sprintf("%s/cache.sqlite", fixture->dir);
+    fixture->cache = sd_cache_open(path, 1 << 24);
+    assert_true(sd_cache_usable(fixture->cache));
+
+    //  The current period ends 2 days before "now", so it is open; the
+    //  first run still asks for all three periods in one report each.
+    int reports = s_api.reports;
+    assert_true(s_run_cached_job(fixture, "2026-12-08") > 0);
+    s_expect_report_ranges(reports, "current,previous,yearly");
+    assert_int_equal(sd_cache_count(fixture->cache, NULL), 2 * 2 * 2);
+
+    //  Later runs ask only for the open period: one batch per property of
+    //  its two queries, and a second page of country for 1001 (5 rows).
+    for (int run = 0; run < 2; run++) {
+        reports = s_api.reports;
+        int batches = s_api.batch_requests;
+        assert_int_equal(s_run_cached_job(fixture, "2026-12-08"), 3);
+        assert_int_equal(s_api.reports - reports, 2 * 2 + 1);
+        assert_int_equal(s_api.batch_requests - batches, 2);
+        s_expect_report_ranges(reports, "current");
+    }
+    zstr_free(&path);
+}
+
+static void test_job_cache_keeps_limited_periods(void **state)
+{
+    s_fixture *fixture = *state;
+    char *path = zsys_sprintf("%s/cache.sqlite", fixture->dir);
+    fixture->cache = sd_cache_open(path, 1 << 24);
+    assert_true(sd_cache_usable(fixture->cache));
+
+    //  one.example has one property, so country's limit of 3 cuts its 15
+    //  rows. The cut periods are kept with the request they came from.
+    int reports = s_api.reports;
+    assert_int_equal(s_run_site_job(fixture, "one.example", NULL, 3), 1);
+    s_expect_report_ranges(reports, "current,previous,yearly");
+    assert_int_equal(s_run_site_job(fixture, "one.example", NULL, 3), 0);
+
+    //  A new current period changes country's request, so its cut periods
+    //  are requested again with it. summary got every row, so its closed
+    //  periods stay cached whatever the other periods are.
+    reports = s_api.reports;
+    assert_int_equal(s_run_site_job(fixture, "one.example", "2026-12-08", 3), 1);
+    assert_int_equal(s_api.reports - reports, 2);
+    assert_string_equal(s_api.report_ranges[reports], "current");
+    assert_string_equal(s_api.report_ranges[reports + 1], "current,previous,yearly");
+
+    //  Then only the open period is requested. s_run_site_job checks that
+    //  the limit still cut country's current period to 3 rows.
+    reports = s_api.reports;
+    assert_int_equal(s_run_site_job(fixture, "one.example", "2026-12-08", 3), 1);
+    s_expect_report_ranges(reports, "current");
+    assert_int_equal(s_api.reports - reports, 2);
     zstr_free(&path);
 }
 
@@ -982,6 +1087,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_job_metadata_becomes_warnings, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_job_cache_serves_closed_periods, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_job_cache_requests_open_periods, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_job_cache_keeps_limited_periods, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_job_corrupt_cache_bypassed, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_cache_prunes_oldest, s_setup, s_teardown),

@@ -7,6 +7,10 @@ from scripts/generate-dataset. The test is an MDP/0.1 client of service
 "ga" and reads table.raw parts from the table bus. Sums are computed from
 the dataset's CSV here; request counts come from the simulator's /stats.
 
+The cache tests send the worker's Data API requests through a recording
+proxy on 127.0.0.1 (RecordingProxy), so they can check which dateRanges
+each report asked for.
+
 Every fault test passes --seed, so it repeats. STATSDASH_RETRY_BASE_MS
 makes the worker's backoff start at 20 ms; Retry-After (1 s from the
 simulator) is still honoured.
@@ -17,6 +21,7 @@ cache, quota, auth, availability.
 """
 
 import csv
+import http.server
 import json
 import os
 import shutil
@@ -25,8 +30,11 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
+import urllib.error
+import urllib.request
 
 import msgpack
 import zmq
@@ -43,14 +51,20 @@ PART_TIMEOUT_S = 15
 STOP_TIMEOUT_S = 30
 
 # October 2026 and the months around it ended more than 3 days before NOW,
-# so their responses are cached. The recent week ends 2026-12-01, less than
-# 3 days before NOW, so it is fetched every time.
+# so their rows are cached. In RECENT_PERIODS only the current week, which
+# ends 2026-12-01, less than 3 days before NOW, is fetched every time.
 CLOSED_PERIODS = [("current", "2026-10-01", "2026-10-31"),
                   ("previous", "2026-09-01", "2026-09-30"),
                   ("yearly", "2025-10-01", "2025-10-31")]
 RECENT_PERIODS = [("current", "2026-11-25", "2026-12-01"),
                   ("previous", "2026-11-18", "2026-11-24"),
                   ("yearly", "2025-11-25", "2025-12-01")]
+# A WOW_DAILY report of 2026-12-01: the day itself is open (it ended less
+# than 3 days before NOW), the same weekday a week and a year before are
+# closed.
+WOW_DAILY_PERIODS = [("current", "2026-12-01", "2026-12-01"),
+                     ("previous", "2026-11-24", "2026-11-24"),
+                     ("yearly", "2025-12-02", "2025-12-02")]
 # 310000002 has data in only some hours of a day, so it cannot hold up the
 # data check of several sites.
 SITES = {
@@ -107,17 +121,81 @@ def query(query_id, dimensions=(), params="{}", periods=CLOSED_PERIODS, limit=0)
                         for label, start, end in periods]}
 
 
+class RecordingProxy:
+    """An HTTP server on 127.0.0.1 that forwards every request to target and
+    records the dateRange names of each report a Data API request asked
+    for: one list per runReport, one per item of a batchRunReports."""
+
+    def __init__(self, target):
+        self.reports = []
+        self.lock = threading.Lock()
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                proxy.record(self.path, body)
+                request = urllib.request.Request(target + self.path, data=body, method="POST")
+                for name in ("Authorization", "Content-Type", "Accept"):
+                    if self.headers.get(name):
+                        request.add_header(name, self.headers[name])
+                try:
+                    with urllib.request.urlopen(request, timeout=60) as response:
+                        status, headers, reply = response.status, response.headers, response.read()
+                except urllib.error.HTTPError as error:
+                    status, headers, reply = error.code, error.headers, error.read()
+                self.send_response(status)
+                for name in ("Content-Type", "Retry-After"):
+                    if headers.get(name):
+                        self.send_header(name, headers[name])
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.base = "http://127.0.0.1:%d" % self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def record(self, path, body):
+        try:
+            request = json.loads(body)
+        except ValueError:
+            return
+        items = request.get("requests", []) if path.endswith(":batchRunReports") else [request]
+        with self.lock:
+            for item in items:
+                self.reports.append([r.get("name") for r in item.get("dateRanges", [])])
+
+    def take(self):
+        """Return the reports recorded since the last call."""
+        with self.lock:
+            reports, self.reports = self.reports, []
+        return reports
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
 class Stack:
     """Simulator, broker and worker as processes, plus an MDP client and a
     bus subscriber. stop() checks that the worker exits 0 after SIGTERM,
     which under AddressSanitizer also means it leaked nothing."""
 
-    def __init__(self, *simulator_options, public_key=None, cache=True):
+    def __init__(self, *simulator_options, public_key=None, cache=True, proxy=False):
         shared = shared_setup()
         self.folder = tempfile.mkdtemp(prefix="stack-", dir=shared["folder"])
         self.simulator = simlib.Simulator(shared["dataset"], "--seed", "5",
                                           *simulator_options,
                                           public_key=public_key or shared["public"], now=NOW)
+        self.proxy = RecordingProxy(self.simulator.base) if proxy else None
         self.cache_path = os.path.join(self.folder, "cache.sqlite") if cache else ""
         self.config = self.write_config(shared["private"])
         self.logs = []
@@ -150,7 +228,8 @@ class Stack:
         config = {
             "broker": {"endpoint": self.endpoint, "bus_publish": self.bus_publish,
                        "bus_subscribe": self.bus_subscribe, "heartbeat_ms": 1000},
-            "ga": {"api_base": self.simulator.base, "token_uri": self.simulator.token_uri,
+            "ga": {"api_base": self.proxy.base if self.proxy else self.simulator.base,
+                   "token_uri": self.simulator.token_uri,
                    "key_file": key_file, "max_in_flight": 2, "page_size": 10000,
                    "cache": {"path": self.cache_path, "max_bytes": 64 * 1024 * 1024},
                    "sites": SITES},
@@ -252,6 +331,8 @@ class Stack:
         self.context.term()
         worker_status = self.stop_process(self.worker)
         self.stop_process(self.broker)
+        if self.proxy:
+            self.proxy.stop()
         simulator_status = self.simulator.stop()
         for log in self.logs:
             log.close()
@@ -261,10 +342,13 @@ class Stack:
 class StackTest(unittest.TestCase):
     simulator_options = ()
     public_key = None
+    proxy = False
+    cache = True
 
     @classmethod
     def setUpClass(cls):
-        cls.stack = Stack(*cls.simulator_options, public_key=cls.public_key)
+        cls.stack = Stack(*cls.simulator_options, public_key=cls.public_key, proxy=cls.proxy,
+                          cache=cls.cache)
 
     @classmethod
     def tearDownClass(cls):
@@ -346,13 +430,17 @@ class TruncatedTest(StackTest):
 
 
 class CacheTest(StackTest):
+    proxy = True
+
     def test_closed_periods_cached_across_restart(self):
         queries = [query("summary"), query("country", ["country"]),
                    query("source", ["sessionSource"])]
         self.run_job("gamesnews.example", queries)
         first = self.stack.api_requests()
+        self.stack.proxy.take()
         _, parts = self.run_job("gamesnews.example", queries)
         self.assertEqual(self.stack.api_requests(), first)
+        self.assertEqual(self.stack.proxy.take(), [])
         self.assert_sums(parts[("country", "current")], ["310000001", "310000002"], ["country"])
 
         self.stack.restart_worker()
@@ -361,15 +449,44 @@ class CacheTest(StackTest):
         self.assertEqual(self.stack.api_requests(), probes)
         self.assert_sums(parts[("summary", "yearly")], ["310000001", "310000002"], [])
 
-    def test_recent_period_not_cached(self):
-        queries = [query("recent", ["deviceCategory"], periods=RECENT_PERIODS)]
+    def test_wow_daily_rerun_requests_open_period(self):
+        queries = [query("wow-summary", periods=WOW_DAILY_PERIODS),
+                   query("wow-country", ["country"], periods=WOW_DAILY_PERIODS),
+                   query("wow-device", ["deviceCategory"], periods=WOW_DAILY_PERIODS)]
+        properties = ["310000001", "310000002"]
+        self.stack.proxy.take()
         before = self.stack.api_requests()
+        self.run_job("gamesnews.example", queries)
+        first = self.stack.api_requests()
+        # One batch of the 3 queries per property, every period in each report.
+        self.assertEqual((first[0] - before[0], first[1] - before[1]), (0, 2))
+        self.assertEqual(self.stack.proxy.take(), [["current", "previous", "yearly"]] * 6)
+
+        for restart in (False, True):
+            if restart:
+                self.stack.restart_worker()
+                self.stack.proxy.take()
+                first = self.stack.api_requests()
+            _, parts = self.run_job("gamesnews.example", queries)
+            after = self.stack.api_requests()
+            self.assertEqual((after[0] - first[0], after[1] - first[1]), (0, 2))
+            self.assertEqual(self.stack.proxy.take(), [["current"]] * 6)
+            for label in ("current", "previous", "yearly"):
+                self.assert_sums(parts[("wow-country", label)], properties, ["country"])
+                self.assert_sums(parts[("wow-device", label)], properties, ["deviceCategory"])
+                self.assert_sums(parts[("wow-summary", label)], properties, [])
+
+    def test_recent_period_fetched_every_time(self):
+        # Only the current week ended less than 3 days before NOW.
+        queries = [query("recent", ["deviceCategory"], periods=RECENT_PERIODS)]
+        self.stack.proxy.take()
         self.run_job("retrotech.example", queries)
-        middle = self.stack.api_requests()
-        self.assertGreater(sum(middle), sum(before))
-        _, parts = self.run_job("retrotech.example", queries)
-        self.assertEqual(sum(self.stack.api_requests()) - sum(middle), sum(middle) - sum(before))
-        self.assert_sums(parts[("recent", "previous")], ["310000003"], ["deviceCategory"])
+        self.assertEqual(self.stack.proxy.take(), [["current", "previous", "yearly"]])
+        for _ in range(2):
+            _, parts = self.run_job("retrotech.example", queries)
+            self.assertEqual(self.stack.proxy.take(), [["current"]])
+            for label in ("current", "previous", "yearly"):
+                self.assert_sums(parts[("recent", label)], ["310000003"], ["deviceCategory"])
 
     def test_batch_of_five(self):
         # Six reports of one property: a batchRunReports of 5 and a runReport.
@@ -388,8 +505,9 @@ class CacheTest(StackTest):
 
 class QuotaTest(StackTest):
     # A report of retrotech's summary costs 1 token; the probe that checks
-    # the bus costs the first. Recent periods keep the cache out of it.
+    # the bus costs the first. Without the cache every job sends a report.
     simulator_options = ("--ga-tokens-per-day", "3")
+    cache = False
 
     def test_spent_quota_stops_calls(self):
         summary = [query("summary", periods=RECENT_PERIODS)]
