@@ -7,6 +7,7 @@ in GENERATOR.
 """
 
 import base64
+import ctypes
 import json
 import os
 import signal
@@ -16,6 +17,14 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+
+
+def stop_with_parent():
+    """Ask the kernel to send SIGTERM to this child when the test process
+    dies, so a test that fails or is killed leaves no server running."""
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
 
 SIMULATOR = os.environ.get("SIMULATOR", "")
 GENERATOR = os.environ.get("GENERATOR", "")
@@ -82,7 +91,7 @@ class Simulator:
             environment["STATSDASH_NOW"] = now
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen(command, stdout=self.log, stderr=self.log,
-                                        env=environment)
+                                        env=environment, preexec_fn=stop_with_parent)
         self.port = self._wait_for_port()
         self.base = "http://127.0.0.1:%d" % self.port
         self.token_uri = self.base + "/token"

@@ -245,7 +245,7 @@ class Stack:
         log = open(os.path.join(self.folder, name + ".log"), "a")
         self.logs.append(log)
         return subprocess.Popen([executable, "-c", self.config], stdout=log, stderr=log,
-                                env=environment)
+                                env=environment, preexec_fn=simlib.stop_with_parent)
 
     def log_text(self, name):
         with open(os.path.join(self.folder, name + ".log"), errors="replace") as handle:
