@@ -46,8 +46,8 @@ typedef struct {
     const char *unit;               //  "count", "ratio", "minutes", ...
     int decimals;                   //  digits shown after the point
     bool local;                     //  added by sd_finish, not sent in the spec
-    int significant;                //  when not 0, significant digits shown instead
-                                    //  NOTE: the HTML renderer does not read it yet
+    int significant;                //  when not 0, the HTML and text forms show this many
+                                    //  significant digits instead (JSON keeps the value)
 } sd_metric_def;
 
 //  A dimension column rows are merged on.

@@ -15,7 +15,7 @@
 
 #define S_FONT "DejaVu Sans"
 #define S_LEFT 90.0
-#define S_RIGHT 24.0
+#define S_RIGHT 40.0
 #define S_TOP 44.0
 #define S_BOTTOM 96.0
 #define S_MAX_X_LABELS 12

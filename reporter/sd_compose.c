@@ -59,9 +59,16 @@ static int s_copy_strings(sd_strings *dst, const sd_strings *src)
     return 0;
 }
 
-sd_msg *sd_compose_reply(const sd_plan *plan, sd_msg *const *tables, const sd_outcome *outcome,
-                         const sd_strings *formats)
+const char *sd_compose_subject(const sd_plan *plan, const sd_report_request *request)
 {
+    return request->subject && *request->subject ? request->subject : plan->subject;
+}
+
+sd_msg *sd_compose_reply(const sd_plan *plan, sd_msg *const *tables, const sd_outcome *outcome,
+                         const sd_report_request *request)
+{
+    const sd_strings *formats = &request->formats;
+    const char *subject = sd_compose_subject(plan, request);
     sd_document_table *entries = calloc(plan->table_count ? plan->table_count : 1,
                                         sizeof *entries);
     sd_msg *msg = sd_msg_new(SD_MSG_REPORT_REPLY);
@@ -75,12 +82,13 @@ sd_msg *sd_compose_reply(const sd_plan *plan, sd_msg *const *tables, const sd_ou
     const char *status = outcome->partial ? "partial" : "complete";
     sd_document document = {
         .report = plan->report->name,
-        .subject = plan->subject,
+        .subject = subject,
         .frequency = plan->frequency,
         .periods = &plan->periods,
         .status = status,
         .missing = &outcome->missing,
         .warnings = &outcome->warnings,
+        .quality = sd_outcome_quality(outcome, plan->report->service),
         .tables = entries,
         .table_count = plan->table_count,
         .csv_single_table = plan->report->csv_single_table,
@@ -89,7 +97,7 @@ sd_msg *sd_compose_reply(const sd_plan *plan, sd_msg *const *tables, const sd_ou
     sd_report_reply *reply = &msg->as.report_reply;
     reply->request_id = strdup(plan->request_id);
     reply->status = strdup(status);
-    reply->subject = strdup(plan->subject);
+    reply->subject = strdup(subject);
     reply->outputs = calloc(format_count, sizeof *reply->outputs);
     if (!reply->request_id || !reply->status || !reply->subject || !reply->outputs ||
         s_copy_strings(&reply->missing, &outcome->missing) != 0 ||

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sd_compose.h"
 #include "sd_document.h"
 #include "sd_log.h"
 #include "sd_mail.h"
@@ -328,6 +329,7 @@ static int s_render(s_mail *mail, const sd_plan *plan, sd_msg *const *tables,
         .status = outcome->partial ? "partial" : "complete",
         .missing = &outcome->missing,
         .warnings = &outcome->warnings,
+        .quality = sd_outcome_quality(outcome, plan->report->service),
         .tables = entries,
         .table_count = plan->table_count,
         .csv_single_table = plan->report->csv_single_table,
@@ -388,8 +390,7 @@ void sd_delivery_start(sd_delivery *self, const sd_plan *plan, sd_msg *const *ta
         return;
     }
     self->mail = mail;
-    const char *subject = request->subject && *request->subject ? request->subject : plan->subject;
-    mail->subject = s_clean_subject(subject);
+    mail->subject = s_clean_subject(sd_compose_subject(plan, request));
     char error[600] = "";
     if (!mail->request_id || !mail->delivery_id || !mail->subject ||
         s_copy_recipients(mail, &request->recipients) != 0)

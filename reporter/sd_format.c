@@ -2,6 +2,7 @@
 #include "sd_format.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -61,6 +62,30 @@ void sd_format_double(double value, int decimals, bool sign, char *buffer, size_
     char grouped[SD_FORMAT_SIZE];
     s_group(plain, sign_char, grouped, sizeof grouped);
     snprintf(buffer, size, "%s%s%s", grouped, point ? "." : "", point ? point + 1 : "");
+}
+
+void sd_format_significant(double value, int digits, bool sign, char *buffer, size_t size)
+{
+    if (!isfinite(value)) {
+        snprintf(buffer, size, "n/a");
+        return;
+    }
+    if (value == 0.0) {
+        snprintf(buffer, size, "0");
+        return;
+    }
+    if (digits < 1)
+        digits = 1;
+    if (digits > 15)
+        digits = 15;
+    //  %e rounds to the requested digits. The exponent of the rounded
+    //  value then gives the number of decimals left to show.
+    char scientific[SD_FORMAT_SIZE];
+    snprintf(scientific, sizeof scientific, "%.*e", digits - 1, value);
+    double rounded = strtod(scientific, NULL);
+    int exponent = (int)floor(log10(fabs(rounded)));
+    int decimals = digits - 1 - exponent;
+    sd_format_double(rounded, decimals < 0 ? 0 : decimals, sign, buffer, size);
 }
 
 void sd_format_value(const sd_value *value, int decimals, bool sign, char *buffer, size_t size)

@@ -25,6 +25,12 @@ void sd_format_integer(int64_t value, bool sign, char *buffer, size_t size);
 //  thousands separators. NaN and infinities are written as "n/a".
 void sd_format_double(double value, int decimals, bool sign, char *buffer, size_t size);
 
+//  Writes a number rounded to digits (1..15) significant digits, with
+//  thousands separators and no trailing exponent: 2 digits give "3.1" for
+//  3.14159, "0.012" for 0.01234 and "1,200" for 1234.5. Zero is "0"; NaN
+//  and infinities are "n/a".
+void sd_format_significant(double value, int digits, bool sign, char *buffer, size_t size);
+
 //  Writes a table cell: integers as integers, floats with decimals digits,
 //  strings as they are (truncated to size), booleans as "yes"/"no", nil
 //  as "".

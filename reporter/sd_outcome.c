@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sd_notes.h"
+
 #define S_NEVER_ARRIVED "no data arrived before the deadline"
 
 //  One missing (site, table, period).
@@ -211,7 +213,7 @@ static int s_group(const s_entries *list, sd_outcome *outcome)
     return rc;
 }
 
-//  Adds the plain warnings of tables and replies, prefixed with their source.
+//  Adds the warnings of fetch replies, prefixed with their site.
 static int s_add_notes(sd_outcome *outcome, const char *source, const sd_strings *notes)
 {
     for (size_t i = 0; i < notes->count; i++) {
@@ -231,11 +233,8 @@ static int s_add_notes(sd_outcome *outcome, const char *source, const sd_strings
 static int s_collect_notes(const sd_plan *plan, sd_msg *const *tables, sd_msg *const *replies,
                            sd_outcome *outcome)
 {
-    for (size_t t = 0; t < plan->table_count; t++) {
-        if (tables[t] && s_add_notes(outcome, plan->tables[t].def->name,
-                                     &tables[t]->as.table_normalized.warnings) != 0)
-            return -1;
-    }
+    if (sd_notes_collect(plan, tables, outcome) != 0)
+        return -1;
     for (size_t j = 0; j < plan->job_count; j++) {
         if (replies[j] &&
             s_add_notes(outcome, s_job_site(plan, j), &replies[j]->as.fetch_reply.warnings) != 0)
@@ -283,11 +282,41 @@ int sd_outcome_compute(const sd_plan *plan, sd_msg *const *tables, sd_msg *const
         rc = s_collect_notes(plan, tables, replies, outcome);
     if (rc == 0)
         rc = s_collect_silent_jobs(plan, replies, job_errors, outcome);
-    outcome->partial = list.count > 0;
+    outcome->partial = outcome->partial || list.count > 0;
     s_entries_clear(&list);
     if (rc != 0)
         sd_outcome_clear(outcome);
     return rc;
+}
+
+int sd_outcome_add_request_warnings(sd_outcome *outcome, const sd_strings *warnings)
+{
+    sd_strings all = {0};
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < warnings->count; i++)
+        rc = s_push_unique(&all, warnings->items[i]);
+    for (size_t i = 0; rc == 0 && i < outcome->warnings.count; i++)
+        rc = s_push_unique(&all, outcome->warnings.items[i]);
+    if (rc != 0) {
+        sd_strings_clear(&all);
+        return -1;
+    }
+    sd_strings_clear(&outcome->warnings);
+    outcome->warnings = all;
+    return 0;
+}
+
+const char *sd_outcome_quality(const sd_outcome *outcome, const char *service)
+{
+    if (!service || strcmp(service, "ga") != 0)
+        return NULL;
+    if (outcome->sampled && outcome->thresholded)
+        return "GA4 marked some figures as sampled and some as thresholded (see the warnings).";
+    if (outcome->sampled)
+        return "GA4 marked some figures as sampled (see the warnings); none as thresholded.";
+    if (outcome->thresholded)
+        return "GA4 marked some figures as thresholded (see the warnings); none as sampled.";
+    return "GA4 marked none of the figures as sampled or thresholded.";
 }
 
 void sd_outcome_clear(sd_outcome *outcome)
@@ -295,4 +324,6 @@ void sd_outcome_clear(sd_outcome *outcome)
     sd_strings_clear(&outcome->missing);
     sd_strings_clear(&outcome->warnings);
     outcome->partial = false;
+    outcome->sampled = false;
+    outcome->thresholded = false;
 }

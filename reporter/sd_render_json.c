@@ -115,6 +115,11 @@ char *sd_render_json(const sd_document *document, size_t *size)
         "previous", s_range(&periods->previous), "yearly", s_range(&periods->yearly), "status",
         document->status, "missing", s_strings(document->missing), "warnings",
         s_strings(document->warnings), "tables", s_tables(document));
+    //  What GA4 said of sampling and thresholding; null in YouTube reports.
+    if (root && json_object_set_new(root, "quality", document->quality
+                                                         ? json_string(document->quality)
+                                                         : json_null()) != 0)
+        json_decref(root), root = NULL;
     if (!root)
         return NULL;
     char *text = json_dumps(root, JSON_INDENT(2));

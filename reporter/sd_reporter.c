@@ -141,8 +141,9 @@ static void s_finish(sd_reporter *self)
     sd_msg *reply = NULL;
     if (sd_finish_tables(plan, job->tables) != 0)
         sd_error("tables not finished (out of memory) request=%s", plan->request_id);
-    else if (sd_outcome_compute(plan, job->tables, job->replies, job->job_errors, &outcome) == 0)
-        reply = sd_compose_reply(plan, job->tables, &outcome, &request->formats);
+    else if (sd_outcome_compute(plan, job->tables, job->replies, job->job_errors, &outcome) == 0 &&
+             sd_outcome_add_request_warnings(&outcome, &request->warnings) == 0)
+        reply = sd_compose_reply(plan, job->tables, &outcome, request);
     if (reply && request->recipients.count > 0) {
         //  The reply goes out when the mail was accepted or given up on.
         sd_info("report rendered, mailing status=%s recipients=%zu request=%s report=%s",

@@ -8,6 +8,7 @@
 #include "sd_period.h"
 #include "sd_series.h"
 #include "sd_utf8.h"
+#include "sd_view_matrix.h"
 
 //  The row index of a table's totals line.
 #define S_TOTALS SIZE_MAX
@@ -121,7 +122,9 @@ json_t *sd_view_report(const sd_document *document)
     s_describe_range(document->frequency, &document->periods->yearly, yearly, sizeof yearly);
     size_t missing = document->missing ? document->missing->count : 0;
     size_t warnings = document->warnings ? document->warnings->count : 0;
-    json_t *view = json_pack("{s:o, s:o, s:o, s:b, s:{s:o, s:o, s:o}, s:o, s:o, s:b, s:b, s:b, "
+    json_t *view = json_pack("{s:o, s:b}", "quality", s_text(document->quality), "has_quality",
+                             document->quality != NULL);
+    json_t *fields = json_pack("{s:o, s:o, s:o, s:b, s:{s:o, s:o, s:o}, s:o, s:o, s:b, s:b, s:b, "
                              "s:[]}",
                              "subject", s_text(document->subject), "report",
                              s_text(document->report), "status", s_text(document->status),
@@ -131,6 +134,9 @@ json_t *sd_view_report(const sd_document *document)
                              s_strings(document->warnings), "has_missing", missing > 0,
                              "has_warnings", missing > 0 || warnings > 0, "has_warning_lines",
                              warnings > 0, "tables");
+    if (!view || !fields || json_object_update(view, fields) != 0)
+        json_decref(view), view = NULL;
+    json_decref(fields);
     return view;
 }
 
@@ -165,6 +171,19 @@ static json_t *s_number(const sd_value *value, int decimals, bool sign)
     return s_text(text);
 }
 
+//  A figure of a metric: with its significant digits when the definition
+//  sets them (the likes:dislikes ratio), else with its decimals.
+static json_t *s_metric_number(const sd_value *value, const sd_metric_def *metric, bool sign)
+{
+    bool numeric = value && (value->kind == SD_VALUE_INT || value->kind == SD_VALUE_FLOAT);
+    if (metric->significant <= 0 || !numeric)
+        return s_number(value, metric->decimals, sign);
+    char text[SD_FORMAT_SIZE];
+    sd_format_significant(sd_format_to_double(value), metric->significant, sign, text,
+                          sizeof text);
+    return s_text(text);
+}
+
 static const char *s_color(const sd_value *change)
 {
     double value = change ? sd_format_to_double(change) : 0.0;
@@ -181,9 +200,9 @@ static json_t *s_change(const sd_table_normalized *table, size_t row, const sd_m
     if (percentage && percentage->kind != SD_VALUE_NIL)
         sd_format_percent(sd_format_to_double(percentage), percent, sizeof percent);
     return json_pack("{s:o, s:o, s:o, s:o, s:s}", "label", s_text(label), "figure",
-                     s_number(s_metric_cell(table, row, "figure", period, metric->name),
-                              metric->decimals, false),
-                     "change", s_number(change, metric->decimals, true), "percent",
+                     s_metric_number(s_metric_cell(table, row, "figure", period, metric->name),
+                                     metric, false),
+                     "change", s_metric_number(change, metric, true), "percent",
                      s_text(percent), "color", s_color(change));
 }
 
@@ -220,8 +239,8 @@ static json_t *s_overview_rows(const sd_document *document, const sd_document_ta
     for (size_t m = 0; current && m < sd_table_def_metric_count(def); m++)
         json_array_append_new(json_object_get(current, "cells"),
                               json_pack("{s:o}", "figure",
-                                        s_number(s_cell(table, row, def->metrics[m].name),
-                                                 def->metrics[m].decimals, false)));
+                                        s_metric_number(s_cell(table, row, def->metrics[m].name),
+                                                        &def->metrics[m], false)));
     json_array_append_new(rows, current);
     for (size_t c = 0; c < sd_table_def_compare_count(def); c++) {
         s_period_dates(document, entry, def->compare[c], dates, sizeof dates);
@@ -264,8 +283,7 @@ static json_t *s_ranked_row(const sd_document *document, const sd_document_table
     for (size_t m = 0; m < sd_table_def_metric_count(def); m++) {
         const sd_metric_def *metric = &def->metrics[m];
         json_t *cell = json_pack("{s:o, s:o, s:[]}", "metric", s_text(metric->label), "figure",
-                                 s_number(s_cell(table, row, metric->name), metric->decimals,
-                                          false),
+                                 s_metric_number(s_cell(table, row, metric->name), metric, false),
                                  "changes");
         for (size_t c = 0; cell && c < sd_table_def_compare_count(def); c++)
             json_array_append_new(json_object_get(cell, "changes"),
@@ -287,8 +305,7 @@ static json_t *s_overview_metrics(const sd_document *document, const sd_document
     for (size_t m = 0; m < sd_table_def_metric_count(def); m++) {
         const sd_metric_def *metric = &def->metrics[m];
         json_t *item = json_pack("{s:o, s:o, s:[]}", "metric", s_text(metric->label), "figure",
-                                 s_number(s_cell(table, row, metric->name), metric->decimals,
-                                          false),
+                                 s_metric_number(s_cell(table, row, metric->name), metric, false),
                                  "changes");
         for (size_t c = 0; item && c < sd_table_def_compare_count(def); c++)
             json_array_append_new(json_object_get(item, "changes"),
@@ -369,6 +386,8 @@ json_t *sd_view_table(const sd_document *document, const sd_document_table *entr
     bool overview = def->layout == SD_LAYOUT_OVERVIEW;
     if (sd_view_is_series(entry) && s_series_rows(view, entry) == 0) {
         json_object_set_new(view, "series", json_true());
+    } else if (sd_view_matrix_is(entry) && sd_view_matrix_rows(view, entry) == 0) {
+        //  sd_view_matrix_rows set the layout.
     } else if (overview) {
         json_object_set_new(view, "overview", json_true());
         json_object_set_new(view, "headers", s_headers(def, false));

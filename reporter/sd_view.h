@@ -8,12 +8,13 @@
 
       report view   subject, report, status, partial, periods.{current,
                     previous, yearly}, missing[], warnings[], has_missing, has_warnings
-                    (missing or warnings), has_warning_lines,
+                    (missing or warnings), has_warning_lines, quality (what GA4
+                    said of sampling and thresholding) and has_quality,
                     tables[] (each a table view plus "html", the table's
                     rendered HTML, filled in by sd_render_html)
       table view    name, title, arrived, layout flags (overview, ranked,
-                    series), headers[], chart (src, alt) when it has one,
-                    and the rows of its layout
+                    series, matrix), headers[], chart (src, alt) when it has
+                    one, and the rows of its layout
 
     Changes carry "color": green for a rise, red for a fall, grey for none.
 */

@@ -24,6 +24,7 @@ typedef struct {
     char period[11]; //  spec.end as text, for messages
     char request_id[96];
     sd_strings sites; //  sites the data check asked about
+    char late_warning[1024]; //  for the report's readers when sent late, else ""
 } s_job;
 
 //  Returns an id unique to this process and run, prefixed with kind.
@@ -124,6 +125,8 @@ static int s_fill_request(const s_job *job, sd_report_request *request)
     if (!request->request_id || !request->report || !request->frequency || !request->date ||
         !request->delivery_id || !request->yearly_alignment || !request->subject ||
         sd_strings_push(&request->formats, format) != 0)
+        return -1;
+    if (job->late_warning[0] && sd_strings_push(&request->warnings, job->late_warning) != 0)
         return -1;
     for (size_t i = 0; i < report->sites.count; i++) {
         if (sd_strings_push(&request->sites, report->sites.items[i]) != 0)
@@ -285,9 +288,11 @@ static void s_decide(s_job *job, const char *reason)
         s_end(job, SD_JOB_WAITING);
         return;
     }
-    //  NOTE: report.request has no field for this warning, so the mailed
-    //  report does not say that its data is incomplete. Only the error list
-    //  names the sites.
+    //  The report's readers get the same news through the request's
+    //  warnings, which the reporter shows in the mail.
+    snprintf(job->late_warning, sizeof job->late_warning,
+             "sent %d or more days late without complete data: %s", SD_SCHEDULE_LATE_DAYS,
+             reason);
     sd_warning("report late, sent without complete data: %s report=%s period=%s", reason, id,
                job->period);
     s_note(job, "%s %s: %d or more days late, sent without complete data: %s", id, job->period,

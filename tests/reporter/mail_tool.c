@@ -202,7 +202,7 @@ static int s_run(sd_config *config, sd_msg *msg, const char *html_path)
         snprintf(warning, sizeof warning, "%s: HTTP 503 <from> the API", config->ga.sites[0].name);
         sd_strings_push(&outcome.warnings, warning);
         outcome.partial = true;
-        sd_msg *reply = sd_compose_reply(plan, tables, &outcome, &request->formats);
+        sd_msg *reply = sd_compose_reply(plan, tables, &outcome, request);
         if (!reply || s_write_file(html_path, reply) != 0) {
             fprintf(stderr, "mail_tool: rendering failed\n");
             exit(1);

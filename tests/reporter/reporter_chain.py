@@ -14,6 +14,13 @@ Cases (the first argument):
   youtube           WEEKLY for every channel (needs --bin-worker-youtube),
                     checked against youtube-facts.csv and the channel and
                     video lists
+  ga-warnings       WEEKLY ga-core with GA4 metadata marking one property
+                    sampled and another thresholded (the simulator's
+                    --ga-metadata), then a WOW_DAILY ga-core for a day past
+                    the data (partial, one warning per site)
+
+The HTML forms of the MONTHLY ga-core and the WEEKLY ga-social report must
+carry their charts (device_months, social_days) as PNG data URIs.
 
 The dataset is generated into a temporary folder, unless --dataset env is
 given: then STATSDASH_DATASET names it, the case exits 77 (skipped) when the
@@ -25,6 +32,7 @@ Usage: reporter_chain.py CASE --dataset generate|env --bin-simulator PATH
        --generator PATH
 """
 import argparse
+import base64
 import csv
 import ctypes
 import datetime
@@ -82,6 +90,15 @@ YOUTUBE_METRICS = ["views", "estimatedMinutesWatched", "subscribersGained", "sub
                    "likes", "dislikes", "comments", "shares"]
 
 METRIC_COLUMNS = ["screenPageViews", "totalUsers", "sessions", "userEngagementDuration"]
+
+# GA4 metadata the simulator sets in the ga-warnings case: one property of
+# retrotech.example is sampled, the one of boardplay.example thresholded.
+SAMPLED_PROPERTY = "310000003"
+THRESHOLDED_PROPERTY = "310000004"
+SIMULATOR_OPTIONS = {
+    "ga-warnings": ["--ga-metadata", "sampled:" + SAMPLED_PROPERTY,
+                    "--ga-metadata", "thresholded:" + THRESHOLDED_PROPERTY],
+}
 
 
 class TestFailure(Exception):
@@ -668,7 +685,7 @@ def start_chain(args, services, directory, dataset):
     private, public = write_key_pair(directory)
     services.start("simulator", [args.bin_simulator, "--dataset", dataset, "--listen",
                                  "127.0.0.1:0", "--port-file", port_file,
-                                 "--public-key", public])
+                                 "--public-key", public] + SIMULATOR_OPTIONS.get(args.case, []))
     wait_for(services, lambda: os.path.exists(port_file) and os.path.getsize(port_file) > 0,
              90, "the simulator's port file")
     with open(port_file) as handle:
@@ -749,7 +766,34 @@ def case_ga_core(args, config, facts):
                           "html")
     check("<html" in page.lower(), "%s: no HTML document" % where)
     check("<script>alert" not in page, "%s: a page title is not escaped" % where)
+    check("GA4 marked none of the figures as sampled or thresholded." in page,
+          "%s: the page does not say whether GA4 sampled the data" % where)
     print("ok", where)
+
+    page, where = request(args.bin_statsdash, config, "ga-core", "all", "MONTHLY", "2026-11-30",
+                          "html")
+    check_chart(page, "Device share by month", where)
+    check("Period: November 2026, compared with the previous period (October 2026) and the "
+          "same period a year earlier (November 2025)." in page,
+          "%s: the page does not state the periods compared" % where)
+    print("ok", where, "chart")
+
+
+def check_chart(page, title, where):
+    """Check that the table titled title shows a chart: an <img> right
+    after its heading whose data URI contains a 900 x 380 PNG."""
+    heading = ">%s</h2>" % html.escape(title)
+    check(heading in page, "%s: no table %r" % (where, title))
+    section = page.split(heading, 1)[1].split("<h2", 1)[0]
+    match = re.search(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)" alt="([^"]*)"',
+                      section)
+    check(match is not None, "%s: the table %r has no chart" % (where, title))
+    check(match.group(2) == html.escape(title), "%s: chart alt %r" % (where, match.group(2)))
+    png = base64.b64decode(match.group(1))
+    check(png[:8] == b"\x89PNG\r\n\x1a\n" and png[12:16] == b"IHDR",
+          "%s: the %r chart is not a PNG" % (where, title))
+    size = (int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big"))
+    check(size == (900, 380), "%s: the %r chart is %r pixels" % (where, title, size))
 
 
 def check_social_days(report, name, facts, sites, period, where):
@@ -777,6 +821,11 @@ def case_ga_social(args, config, facts):
             check_social_days(report, "network_social_days", facts, list(SITES),
                               periods["current"], where)
         print("ok", where)
+
+    page, where = request(args.bin_statsdash, config, "ga-social", "all", "WEEKLY", "2026-11-29",
+                          "html")
+    check_chart(page, "Social traffic by day", where)
+    print("ok", where, "chart")
 
 
 def network_groups(sums, leading):
@@ -958,12 +1007,76 @@ def case_youtube(args, config, facts):
     print("ok", where)
 
 
+def site_of_property(property_id):
+    return next(site for site, properties in SITES.items() if property_id in properties)
+
+
+def case_ga_warnings(args, config, facts):
+    """GA4's sampling and thresholding marks reach the report's warnings,
+    once per property, and a day past the data makes a partial report."""
+    command = [args.bin_statsdash, "request", "-c", config, "--report", "ga-core", "--sites",
+               "all", "--frequency", "WEEKLY", "--date", "2026-11-29", "--timeout",
+               str(REQUEST_TIMEOUT_S)]
+    expected = [
+        "%s: data sampled: GA4 computed the figures from a sample of events (property %s; "
+        % (site_of_property(SAMPLED_PROPERTY), SAMPLED_PROPERTY),
+        "%s: thresholded: GA4 withheld rows with few users to protect their privacy "
+        "(property %s; " % (site_of_property(THRESHOLDED_PROPERTY), THRESHOLDED_PROPERTY),
+    ]
+    where = "ga-core all WEEKLY 2026-11-29 with GA4 metadata"
+    result = subprocess.run(command + ["--format", "json"], capture_output=True,
+                            timeout=REQUEST_TIMEOUT_S + 30, preexec_fn=stop_with_parent)
+    check(result.returncode == 0, "%s: exit status %d: %s"
+          % (where, result.returncode, result.stderr.decode("utf-8", "replace")))
+    report = json.loads(result.stdout)
+    check(report["status"] == "complete", "%s: status %r" % (where, report["status"]))
+    for start in expected:
+        found = [w for w in report["warnings"] if w.startswith(start)]
+        check(len(found) == 1, "%s: expected one warning starting %r in %r"
+              % (where, start, report["warnings"]))
+        check("summary" in found[0][len(start):], "%s: %r does not name the summary table"
+              % (where, found[0]))
+    check(report["quality"] == "GA4 marked some figures as sampled and some as thresholded "
+          "(see the warnings).", "%s: quality %r" % (where, report["quality"]))
+    page = subprocess.run(command + ["--format", "html"], capture_output=True,
+                          timeout=REQUEST_TIMEOUT_S + 30,
+                          preexec_fn=stop_with_parent).stdout.decode("utf-8")
+    box = page.split(">Warnings</p>", 1)
+    check(len(box) == 2, "%s: the page has no warning box" % where)
+    for start in expected:
+        check("<li>" + html.escape(start) in box[1], "%s: the warning box lacks %r"
+              % (where, start))
+    check("GA4 marked some figures as sampled and some as thresholded" in page,
+          "%s: the page does not say that GA4 sampled the data" % where)
+    print("ok", where)
+
+    # 2026-12-31 is past the dataset: no site has any row in the current
+    # period, which makes the report partial with one warning per site.
+    where = "ga-core all WOW_DAILY 2026-12-31"
+    command[command.index("WEEKLY")] = "WOW_DAILY"
+    command[command.index("2026-11-29")] = "2026-12-31"
+    result = subprocess.run(command + ["--format", "json"], capture_output=True,
+                            timeout=REQUEST_TIMEOUT_S + 30, preexec_fn=stop_with_parent)
+    check(result.returncode == 2, "%s: exit status %d, expected 2 (partial): %s"
+          % (where, result.returncode, result.stderr.decode("utf-8", "replace")))
+    report = json.loads(result.stdout)
+    check(report["status"] == "partial", "%s: status %r" % (where, report["status"]))
+    check(sorted(report["missing"]) == sorted(SITES), "%s: missing %r" % (where, report["missing"]))
+    no_data = sorted(w for w in report["warnings"] if w.startswith("no data for site "))
+    check(no_data == sorted("no data for site %s in the current period" % site for site in SITES),
+          "%s: warnings %r" % (where, report["warnings"]))
+    check(not any(w.startswith("no rows") or " no rows " in w for w in report["warnings"]),
+          "%s: per-table warnings left: %r" % (where, report["warnings"]))
+    print("ok", where)
+
+
 CASES = {
     "ga-core": case_ga_core,
     "ga-social": case_ga_social,
     "ga-year-social": case_ga_year_social,
     "ga-social-export": case_ga_social_export,
     "youtube": case_youtube,
+    "ga-warnings": case_ga_warnings,
 }
 
 

@@ -174,15 +174,97 @@ static void outcome_silent_worker_warned(void **state)
     assert_non_null(strstr(f->outcome.warnings.items[1], "two.example: the worker did not"));
 }
 
+static void s_add_warning(fixture *f, size_t table, const char *text)
+{
+    assert_int_equal(sd_strings_push(&f->tables[table]->as.table_normalized.warnings, text), 0);
+}
+
+static void outcome_site_without_data(void **state)
+{
+    fixture *f = *state;
+    //  Every table that arrived has no rows for two.example in the current
+    //  period, and some also none in the others.
+    for (size_t t = 0; t < f->plan->table_count; t++) {
+        s_add_warning(f, t, "no rows for site two.example in period current");
+        s_add_warning(f, t, "no rows for site two.example in period previous");
+    }
+    s_add_warning(f, f->summary, "no rows for site one.example in period yearly");
+    s_compute(f);
+    assert_true(f->outcome.partial);
+    assert_int_equal(f->outcome.missing.count, 1);
+    assert_string_equal(f->outcome.missing.items[0], "two.example");
+    assert_int_equal(f->outcome.warnings.count, 2);
+    assert_string_equal(f->outcome.warnings.items[0],
+                        "no data for site two.example in the current period");
+    assert_string_equal(f->outcome.warnings.items[1],
+                        "one.example: no rows (summary/yearly)");
+}
+
+static void outcome_empty_parts_grouped(void **state)
+{
+    fixture *f = *state;
+    //  site_summary has rows for two.example in the current period, so the
+    //  site has data: its empty parts become one warning.
+    s_add_warning(f, f->summary, "no rows for site two.example in period current");
+    s_add_warning(f, f->summary, "no rows for site two.example in period yearly");
+    s_add_warning(f, f->site_summary, "no rows for site two.example in period yearly");
+    s_compute(f);
+    assert_false(f->outcome.partial);
+    assert_int_equal(f->outcome.missing.count, 0);
+    assert_int_equal(f->outcome.warnings.count, 1);
+    assert_string_equal(f->outcome.warnings.items[0],
+                        "two.example: no rows (summary/current, summary/yearly, "
+                        "site_summary/yearly)");
+}
+
+static void outcome_sampling_named_once(void **state)
+{
+    fixture *f = *state;
+    const char *sampled = "property 310000002: data sampled: GA4 computed the figures from a "
+                          "sample of events";
+    s_add_warning(f, f->summary, sampled);
+    s_add_warning(f, f->site_summary, sampled);
+    s_add_warning(f, f->summary, "thresholded: applied somewhere");
+    s_compute(f);
+    assert_false(f->outcome.partial);
+    assert_true(f->outcome.sampled);
+    assert_true(f->outcome.thresholded);
+    assert_int_equal(f->outcome.warnings.count, 2);
+    assert_string_equal(f->outcome.warnings.items[0],
+                        "two.example: data sampled: GA4 computed the figures from a sample of "
+                        "events (property 310000002; summary, site_summary)");
+    assert_string_equal(f->outcome.warnings.items[1], "thresholded: applied somewhere (summary)");
+    assert_non_null(strstr(sd_outcome_quality(&f->outcome, "ga"), "sampled and some as "
+                                                                   "thresholded"));
+    assert_null(sd_outcome_quality(&f->outcome, "youtube"));
+}
+
+static void outcome_request_warnings_first(void **state)
+{
+    fixture *f = *state;
+    sd_strings_push(&f->replies[0]->as.fetch_reply.warnings, "sampled data");
+    s_compute(f);
+    assert_string_equal(sd_outcome_quality(&f->outcome, "ga"),
+                        "GA4 marked none of the figures as sampled or thresholded.");
+    sd_strings late = {0};
+    sd_strings_push(&late, "sent 2 days late: two.example has no data for hours 14-23");
+    sd_strings_push(&late, "one.example: sampled data");
+    assert_int_equal(sd_outcome_add_request_warnings(&f->outcome, &late), 0);
+    assert_int_equal(f->outcome.warnings.count, 2);
+    assert_string_equal(f->outcome.warnings.items[0], late.items[0]);
+    assert_string_equal(f->outcome.warnings.items[1], "one.example: sampled data");
+    sd_strings_clear(&late);
+}
+
 static void compose_reply_outputs(void **state)
 {
     fixture *f = *state;
     fixture_add_missing(f->tables[f->summary], "two.example", "previous", "quota exceeded");
     s_compute(f);
-    sd_strings formats = {0};
-    sd_strings_push(&formats, "json");
-    sd_strings_push(&formats, "html");
-    sd_msg *msg = sd_compose_reply(f->plan, f->tables, &f->outcome, &formats);
+    sd_report_request *request = &f->request->as.report_request;
+    sd_strings_push(&request->formats, "json");
+    sd_strings_push(&request->formats, "html");
+    sd_msg *msg = sd_compose_reply(f->plan, f->tables, &f->outcome, request);
     assert_non_null(msg);
     const sd_report_reply *reply = &msg->as.report_reply;
     assert_string_equal(reply->request_id, "r7");
@@ -202,7 +284,30 @@ static void compose_reply_outputs(void **state)
     assert_int_equal(sd_msg_encode(msg, &data, &size, &err), 0);
     free(data);
     sd_msg_destroy(&msg);
-    sd_strings_clear(&formats);
+}
+
+//  The subject of the request names the report in the reply and in the
+//  HTML and JSON written to a file.
+static void compose_request_subject(void **state)
+{
+    fixture *f = *state;
+    s_compute(f);
+    sd_report_request *request = &f->request->as.report_request;
+    request->subject = strdup("Weekly <figures> & more");
+    sd_strings_push(&request->formats, "json");
+    sd_strings_push(&request->formats, "html");
+    sd_msg *msg = sd_compose_reply(f->plan, f->tables, &f->outcome, request);
+    assert_non_null(msg);
+    const sd_report_reply *reply = &msg->as.report_reply;
+    assert_string_equal(reply->subject, "Weekly <figures> & more");
+    char *json = strndup((const char *)reply->outputs[0].body, reply->outputs[0].body_size);
+    char *html = strndup((const char *)reply->outputs[1].body, reply->outputs[1].body_size);
+    assert_non_null(strstr(json, "\"subject\": \"Weekly <figures> & more\""));
+    assert_non_null(strstr(html, "<title>Weekly &lt;figures&gt; &amp; more</title>"));
+    assert_null(strstr(html, "Statsdash ga-core: Tue 01 Dec 2026"));
+    free(json);
+    free(html);
+    sd_msg_destroy(&msg);
 }
 
 int main(void)
@@ -213,7 +318,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(outcome_table_never_arrived, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(outcome_failed_job_named_once, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(outcome_silent_worker_warned, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(outcome_site_without_data, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(outcome_empty_parts_grouped, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(outcome_sampling_named_once, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(outcome_request_warnings_first, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(compose_reply_outputs, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(compose_request_subject, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

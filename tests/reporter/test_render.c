@@ -130,6 +130,25 @@ static void format_percent_one_decimal(void **state)
     assert_string_equal(text, "+1,523.4%");
 }
 
+static void format_significant_digits(void **state)
+{
+    (void)state;
+    static const struct {
+        double value;
+        bool sign;
+        const char *text;
+    } cases[] = {
+        {3.14159, false, "3.1"}, {0.01234, false, "0.012"}, {1234.5, false, "1,200"},
+        {0.0, false, "0"},       {9.96, false, "10"},       {-0.5, false, "-0.50"},
+        {2.0, true, "+2.0"},     {45.0, false, "45"},       {NAN, false, "n/a"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[SD_FORMAT_SIZE];
+        sd_format_significant(cases[i].value, 2, cases[i].sign, text, sizeof text);
+        assert_string_equal(text, cases[i].text);
+    }
+}
+
 static bool s_close(double a, double b)
 {
     return fabs(a - b) <= 1e-9 * fmax(fabs(a), fabs(b));
@@ -260,18 +279,165 @@ static void html_numbers_and_labels(void **state)
     free(html);
 }
 
+//  The warning box: a heading, the missing sites and one item per warning,
+//  every text escaped; shown for warnings alone too, absent without any.
 static void html_warning_box_listed(void **state)
 {
     fixture *f = *state;
+    sd_strings_push(&f->warnings, "sent 2 days late: plain.example has no data for hours 14-23");
     char *html = s_render_html(f);
-    assert_non_null(strstr(html, "Missing data:"));
-    assert_non_null(strstr(html, "<li>&lt;script&gt;"));
+    assert_non_null(strstr(html, ">Warnings</p>"));
+    assert_non_null(strstr(html, "<strong>Missing data:</strong> <span>&lt;script&gt;alert("
+                                 "&quot;x&quot;)&lt;/script&gt;&#39;s &amp; co</span>"));
+    assert_non_null(strstr(html, "<li>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&#39;s "
+                                 "&amp; co: HTTP 503 &lt;from&gt; the API (summary/current)</li>"));
+    assert_non_null(strstr(html, "<li>sent 2 days late: plain.example has no data for hours "
+                                 "14-23</li>"));
+    free(html);
+
     sd_strings_clear(&f->missing);
+    char *warnings_only = s_render_html(f);
+    assert_non_null(strstr(warnings_only, ">Warnings</p>"));
+    assert_null(strstr(warnings_only, "Missing data:"));
+    assert_non_null(strstr(warnings_only, "<li>sent 2 days late"));
+    free(warnings_only);
+
     sd_strings_clear(&f->warnings);
     char *clean = s_render_html(f);
+    assert_null(strstr(clean, ">Warnings</p>"));
     assert_null(strstr(clean, "Missing data:"));
+    assert_null(strstr(clean, "<li>"));
     free(clean);
+}
+
+//  The periods compared and the GA4 sampling statement head the page, the
+//  text part and the JSON.
+static void report_states_periods_and_quality(void **state)
+{
+    fixture *f = *state;
+    f->document.quality = "GA4 marked some figures as sampled (see the warnings); none as "
+                          "thresholded.";
+    char *html = s_render_html(f);
+    assert_non_null(strstr(html, "Period: Tue 01 Dec 2026, compared with the previous period "
+                                 "(Tue 24 Nov 2026) and the same period a year earlier "
+                                 "(Mon 01 Dec 2025)."));
+    assert_non_null(strstr(html, "GA4 marked some figures as sampled"));
     free(html);
+
+    sd_html_images images = {0};
+    char *text = NULL;
+    char *mail = sd_render_html_mail(&f->document, &images, &text, NULL);
+    assert_non_null(mail);
+    assert_non_null(strstr(text, "Period: Tue 01 Dec 2026, compared with"));
+    assert_non_null(strstr(text, "GA4 marked some figures as sampled"));
+    assert_non_null(strstr(text, "Warnings:\n* " HOSTILE_SITE ": HTTP 503"));
+    free(text);
+    free(mail);
+    sd_html_images_clear(&images);
+
+    json_t *root = s_render_json(f);
+    assert_string_equal(json_string_value(json_object_get(root, "quality")), f->document.quality);
+    json_decref(root);
+}
+
+//  Returns the definition of a youtube table.
+static const sd_table_def *s_youtube_def(const char *name)
+{
+    const sd_report_def *report = sd_catalog_find("youtube");
+    for (size_t i = 0; report->tables[i]; i++) {
+        if (strcmp(report->tables[i]->name, name) == 0)
+            return report->tables[i];
+    }
+    return NULL;
+}
+
+//  A normalized table with a "channel" key and float metric columns.
+static sd_msg *s_channel_table(const char *table_id, const char *const *metrics,
+                               size_t metric_count, const char *const *channels,
+                               const double *values, size_t row_count, const double *totals)
+{
+    sd_msg *msg = sd_msg_new(SD_MSG_TABLE_NORMALIZED);
+    sd_table_normalized *table = &msg->as.table_normalized;
+    table->request_id = strdup("y1");
+    table->reporter_id = strdup("rep1");
+    table->table_id = strdup(table_id);
+    sd_column columns[8] = {{"channel", SD_COLUMN_DIMENSION, ""}};
+    for (size_t m = 0; m < metric_count; m++)
+        columns[1 + m] = (sd_column){(char *)metrics[m], SD_COLUMN_METRIC, "percent"};
+    assert_int_equal(sd_table_data_init(&table->data, columns, 1 + metric_count, row_count), 0);
+    for (size_t r = 0; r < row_count; r++) {
+        sd_value *cells = sd_table_data_append_row(&table->data);
+        sd_value_set_string(&cells[0], channels[r], strlen(channels[r]));
+        for (size_t m = 0; m < metric_count; m++)
+            cells[1 + m] = (sd_value){.kind = SD_VALUE_FLOAT, .as.f = values[r * metric_count + m]};
+    }
+    table->totals = calloc(1 + metric_count, sizeof *table->totals);
+    for (size_t m = 0; totals && m < metric_count; m++)
+        table->totals[1 + m] = (sd_value){.kind = SD_VALUE_FLOAT, .as.f = totals[m]};
+    return msg;
+}
+
+//  The likes:dislikes ratio shows 2 significant digits (0 without
+//  dislikes) in HTML and text, and its exact value in JSON; the traffic
+//  source shares show as a channels x source types matrix.
+static void youtube_ratio_and_matrix(void **state)
+{
+    (void)state;
+    static const char *const channels[] = {"GamesNews TV", "BoardPlay"};
+    static const char *const stats_metrics[] = {"views", "like_dislike_ratio"};
+    static const double stats[] = {1000, 12.3456, 10, 0.0};
+    static const char *const share_metrics[] = {"watch_time", "share_YT_SEARCH",
+                                                "share_EXT_URL"};
+    static const double shares[] = {500, 60.04, 39.96, 100, 30.0, 70.0};
+    static const double share_totals[] = {600, 55.04, 44.96};
+    sd_msg *stats_table = s_channel_table("y1.channel_stats", stats_metrics, 2, channels, stats,
+                                          2, NULL);
+    sd_msg *share_table = s_channel_table("y1.traffic_sources", share_metrics, 3, channels,
+                                          shares, 2, share_totals);
+    sd_report_periods periods;
+    sd_date date;
+    sd_date_parse("2026-11-29", &date);
+    sd_report_periods_compute(SD_FREQUENCY_WEEKLY, date, false, &periods);
+    sd_document_table tables[] = {
+        {s_youtube_def("channel_stats"), &stats_table->as.table_normalized},
+        {s_youtube_def("traffic_sources"), &share_table->as.table_normalized},
+    };
+    sd_document document = {.report = "youtube", .subject = "YouTube", .frequency =
+                            SD_FREQUENCY_WEEKLY, .periods = &periods, .status = "complete",
+                            .tables = tables, .table_count = 2};
+
+    sd_html_images images = {0};
+    char *text = NULL;
+    char *html = sd_render_html_mail(&document, &images, &text, NULL);
+    assert_non_null(html);
+    assert_non_null(strstr(html, ">12<br>"));
+    assert_non_null(strstr(html, ">0<br>"));
+    assert_null(strstr(html, "12.35"));
+    assert_non_null(strstr(text, "Likes:dislikes 12 "));
+    assert_non_null(strstr(text, "Likes:dislikes 0 "));
+    assert_non_null(strstr(html, ">YT SEARCH</th>"));
+    assert_non_null(strstr(html, ">EXT URL</th>"));
+    assert_non_null(strstr(html, ">60.0%</td>"));
+    assert_non_null(strstr(html, ">40.0%</td>"));
+    assert_non_null(strstr(html, ">Total</td>"));
+    assert_non_null(strstr(html, ">55.0%</td>"));
+    assert_non_null(strstr(text, "- BoardPlay | YT SEARCH 30.0%; EXT URL 70.0%; "));
+    free(html);
+    free(text);
+
+    size_t size = 0;
+    char *json_text = sd_render_json(&document, &size);
+    json_t *root = json_loads(json_text, 0, NULL);
+    json_t *row = json_array_get(
+        json_object_get(json_object_get(json_object_get(root, "tables"), "channel_stats"),
+                        "rows"),
+        0);
+    assert_true(s_close(json_real_value(json_object_get(row, "like_dislike_ratio")), 12.3456));
+    assert_true(json_is_null(json_object_get(root, "quality")));
+    json_decref(root);
+    free(json_text);
+    sd_msg_destroy(&stats_table);
+    sd_msg_destroy(&share_table);
 }
 
 static void csv_quotes_fields(void **state)
@@ -297,7 +463,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(json_missing_table_empty, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(html_escapes_hostile_site, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(html_numbers_and_labels, s_setup, s_teardown),
+        cmocka_unit_test(format_significant_digits),
         cmocka_unit_test_setup_teardown(html_warning_box_listed, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(report_states_periods_and_quality, s_setup, s_teardown),
+        cmocka_unit_test(youtube_ratio_and_matrix),
         cmocka_unit_test_setup_teardown(csv_quotes_fields, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

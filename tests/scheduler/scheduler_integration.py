@@ -261,6 +261,30 @@ def text_of(message):
     return part.get_content()
 
 
+def check_late_warning(mail, label):
+    """Check that a late report mail warns its readers, in the HTML warning
+    box and in the text part, naming each incomplete site and its missing
+    hours."""
+    message = mail[2]
+    html = message.get_body(preferencelist=("html",)).get_content()
+    text = text_of(message)
+    warning = "sent 2 or more days late without complete data: "
+    box = html.split(">Warnings</p>", 1)
+    check(len(box) == 2, "%s: the report mail has no warning box:\n%s" % (label, html[:3000]))
+    items = [item.split("</li>", 1)[0] for item in box[1].split("<li>")[1:]]
+    late = [item for item in items if item.startswith(warning)]
+    check(len(late) == 1, "%s: warning box items %r" % (label, items))
+    lines = [line for line in text.splitlines() if line.startswith("* " + warning)]
+    check(len(lines) == 1, "%s: text part lacks the late warning:\n%s" % (label, text))
+    for where, found in (("warning box", late[0]), ("text part", lines[0])):
+        for site in SITES:
+            check("%s (property " % site in found,
+                  "%s: the %s does not name %s: %r" % (label, where, site, found))
+        check(found.count("no data yet for hours 14-23") == len(SITES),
+              "%s: the %s does not give the missing hours of each site: %r"
+              % (label, where, found))
+
+
 def check_error_mail(mail, day_text, today_text, label):
     """Check the scheduler's error mail: sent to OPERATORS, naming the late
     period and each site with its missing hours."""
@@ -340,6 +364,7 @@ def step_late(ctx, mails, state):
     reports, errors = mails.take()
     check(len(reports) == 1, "tick on 2026-12-05: %d report mails, expected 1" % len(reports))
     check_report_mail(reports[0], "2026-12-02", "late report")
+    check_late_warning(reports[0], "late report")
     check(len(errors) == 1, "tick on 2026-12-05: %d error mails, expected 1" % len(errors))
     text = check_error_mail(errors[0], "2026-12-02", "2026-12-05", "tick on 2026-12-05")
     check(text.count("no data yet for hours 14-23") == len(SITES),
