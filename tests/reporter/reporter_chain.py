@@ -768,6 +768,7 @@ def case_ga_core(args, config, facts):
     check("<script>alert" not in page, "%s: a page title is not escaped" % where)
     check("GA4 marked none of the figures as sampled or thresholded." in page,
           "%s: the page does not say whether GA4 sampled the data" % where)
+    check_page_figures(page, facts, list(SITES), report_periods("WEEKLY", "2026-11-29"), where)
     print("ok", where)
 
     page, where = request(args.bin_statsdash, config, "ga-core", "all", "MONTHLY", "2026-11-30",
@@ -777,6 +778,18 @@ def case_ga_core(args, config, facts):
           "same period a year earlier (November 2025)." in page,
           "%s: the page does not state the periods compared" % where)
     print("ok", where, "chart")
+
+
+def check_page_figures(page, facts, sites, periods, where):
+    """Check that the HTML shows the network's pageviews, users and sessions
+    of every period as the reader sees them: integers with thousands
+    separators, summed from the CSV here."""
+    text = html.unescape(page)
+    for label, period in periods.items():
+        totals = totals_of(facts, sites, period)
+        for name, value in zip(("pageviews", "users", "sessions"), totals[:3]):
+            shown = "{:,}".format(value)
+            check(shown in text, "%s: the page lacks the %s %s %s" % (where, label, name, shown))
 
 
 def check_chart(page, title, where):
