@@ -1,7 +1,8 @@
 /*  sd_arena: chunks filled front to back. The first chunk has 64 KiB and
     each next one doubles, up to 2 MiB, so a small table stays small. A
-    block larger than a quarter of the largest chunk gets a chunk of its
-    own, so a long string does not waste the rest of the current chunk.
+    block larger than a quarter of the largest chunk, or larger than the
+    chunk that would come next, gets a chunk of its own, so a long string
+    does not waste the rest of the current chunk.
     Chunks of 2 MiB are aligned to 2 MiB and marked for transparent huge
     pages, so filling one costs one page fault rather than 512 where the
     kernel allows it.  */
@@ -53,10 +54,12 @@ void sd_arena_destroy(sd_arena **self_p)
 //  large block goes behind the current one, which stays in use.
 static s_chunk *s_add_chunk(sd_arena *self, size_t size)
 {
-    bool own = size > SD_ARENA_CHUNK_BYTES / 4;
     size_t bytes = SD_ARENA_FIRST_CHUNK_BYTES;
     while (bytes < SD_ARENA_CHUNK_BYTES && bytes <= self->reserved)
         bytes *= 2;
+    //  A block that does not fit a shared chunk of this size gets its own,
+    //  even when it is below the large-block threshold.
+    bool own = size > SD_ARENA_CHUNK_BYTES / 4 || size > bytes - sizeof(s_chunk);
     size_t capacity = own ? size : bytes - sizeof(s_chunk);
     s_chunk *chunk = NULL;
     if (own || bytes < SD_ARENA_CHUNK_BYTES)
