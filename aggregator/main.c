@@ -1,7 +1,7 @@
 /*  statsdash-aggregator: loads the config, subscribes to the raw parts of
-    its shard (or of every shard) and runs until SIGTERM or SIGINT.  */
+    its shard (or of every shard) and runs until SIGTERM or SIGINT. Exit
+    statuses are those of sd_service.h.  */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +9,7 @@
 #include "sd_aggregator.h"
 #include "sd_config.h"
 #include "sd_log.h"
+#include "sd_service.h"
 
 static const char s_usage[] =
     "Usage: statsdash-aggregator -c FILE [--shard K]\n"
@@ -23,10 +24,7 @@ static const char s_usage[] =
     "  -h, --help          print this help and exit\n"
     "  --version           print the version and exit\n";
 
-typedef struct {
-    const char *config_path;
-    int shard;                      //  -1: every shard
-} s_arguments;
+enum { S_OPTION_SHARD = SD_SERVICE_OPTION_FIRST };
 
 //  Parses a shard number: decimal digits only. Returns 0 or -1.
 static int s_parse_shard(const char *text, int *shard)
@@ -42,62 +40,15 @@ static int s_parse_shard(const char *text, int *shard)
     return 0;
 }
 
-//  Parses the options. Returns -1 to continue with arguments filled, or
-//  the exit status when the program should stop now.
-static int s_parse_options(int argc, char **argv, s_arguments *arguments)
+//  Handles --shard K; arg is the shard number to set.
+static int s_handle_option(int option, const char *value, void *arg)
 {
-    static const struct option options[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"shard", required_argument, NULL, 'S'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
-    };
-    int option;
-    while ((option = getopt_long(argc, argv, "c:h", options, NULL)) != -1) {
-        if (option == 'c')
-            arguments->config_path = optarg;
-        else if (option == 'S' && s_parse_shard(optarg, &arguments->shard) != 0) {
-            fprintf(stderr, "statsdash-aggregator: invalid --shard \"%s\": expected a number "
-                            "from 0 to aggregator.shards - 1\n",
-                    optarg);
-            return 2;
-        }
-        else if (option == 'h') {
-            fputs(s_usage, stdout);
-            return 0;
-        }
-        else if (option == 'V') {
-            printf("statsdash-aggregator %s\n", STATSDASH_VERSION);
-            return 0;
-        }
-        else if (option != 'S') {
-            fputs(s_usage, stderr);
-            return 2;
-        }
-    }
-    if (!arguments->config_path || optind < argc) {
-        fputs(s_usage, stderr);
-        return 2;
-    }
+    if (option == S_OPTION_SHARD && s_parse_shard(value, arg) == 0)
+        return 0;
+    fprintf(stderr, "statsdash-aggregator: invalid --shard \"%s\": expected a number "
+                    "from 0 to aggregator.shards - 1\n",
+            value);
     return -1;
-}
-
-static sd_config *s_load_config(const char *path)
-{
-    sd_config_error error;
-    sd_config *config = sd_config_load(path, &error);
-    if (!config) {
-        char line[1400];
-        fprintf(stderr, "statsdash-aggregator: %s\n",
-                sd_config_error_line(&error, line, sizeof line));
-        return NULL;
-    }
-    sd_log_level level = SD_LOG_INFO;
-    if (config->log.level && sd_log_level_parse(config->log.level, &level) != 0)
-        level = SD_LOG_INFO;
-    sd_log_open("statsdash-aggregator", level, config->log.syslog);
-    return config;
 }
 
 static sd_aggregator *s_create(const sd_config *config, int shard)
@@ -115,28 +66,40 @@ static sd_aggregator *s_create(const sd_config *config, int shard)
 
 int main(int argc, char **argv)
 {
-    s_arguments arguments = {NULL, -1};
-    int status = s_parse_options(argc, argv, &arguments);
-    if (status >= 0)
+    static const struct option options[] = {
+        {"shard", required_argument, NULL, S_OPTION_SHARD},
+        {NULL, 0, NULL, 0},
+    };
+    int shard = -1;                 //  -1: every shard
+    const sd_service service = {.name = "statsdash-aggregator", .help = s_usage,
+                                .options = options, .handle_option = s_handle_option,
+                                .arg = &shard};
+    const char *config_path = NULL;
+    int status = sd_service_parse_options(&service, argc, argv, &config_path);
+    if (status != SD_SERVICE_CONTINUE)
         return status;
+    sd_config *config = sd_service_start(service.name, config_path);
+    if (!config)
+        return SD_EXIT_USAGE;
+    if (shard >= config->aggregator.shards) {
+        sd_service_usage_error(service.name, "invalid --shard %d: %s sets aggregator.shards "
+                               "to %d, so expected 0 to %d", shard, config_path,
+                               config->aggregator.shards, config->aggregator.shards - 1);
+        sd_config_destroy(&config);
+        return SD_EXIT_USAGE;
+    }
 
-    sd_log_open("statsdash-aggregator", SD_LOG_INFO, false);
-    sd_config *config = s_load_config(arguments.config_path);
-    sd_aggregator *aggregator = config ? s_create(config, arguments.shard) : NULL;
+    sd_aggregator *aggregator = s_create(config, shard);
     zloop_t *loop = aggregator ? zloop_new() : NULL;
-    status = 1;
-
-    //  zloop_start returns once CZMQ's handler has seen SIGINT or SIGTERM.
+    status = SD_EXIT_FAILURE;
     if (loop && sd_aggregator_attach(aggregator, loop) == 0) {
-        if (arguments.shard >= 0)
-            sd_info("started shard=%d shards=%d", arguments.shard, config->aggregator.shards);
+        if (shard >= 0)
+            sd_info("started shard=%d shards=%d", shard, config->aggregator.shards);
         else
             sd_info("started shard=all shards=%d", config->aggregator.shards);
-        zloop_start(loop);
-        if (zsys_interrupted) {
+        status = sd_service_run(loop);
+        if (status == SD_EXIT_OK)
             sd_info("signal received, stopping");
-            status = 0;
-        }
         else
             sd_error("event loop failed, stopping");
     }

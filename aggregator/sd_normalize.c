@@ -1,16 +1,20 @@
 /*  sd_normalize: the merge state of one table and its normalized message.
 
-    Each raw row first goes through the row rules (sd_rules), which may
-    rewrite its key cells or drop it. Each distinct key then gets one
-    sd_merged_row with the summed metrics of every period. The row is found
-    through an sd_rowset on the hash of its key cells and compared with
-    sd_cell_equal, byte for byte, so keys that differ only in case or
-    Unicode normalization stay apart. The key cells, their strings and the sums of the merged
-    rows come from one arena, so a table costs a few large allocations
-    rather than several per row. sd_compare turns the
-    merged rows into the comparison columns, after sd_matrix when the spec
-    pivots them; this file adds the ids, periods, missing parts and
-    warnings around them.
+    A part is received in three steps: sd_normalize_begin reads its header
+    and decides what to do with it, sd_normalize_stage_row takes its rows
+    one by one, and sd_normalize_commit merges them once the caller knows
+    the whole part was valid. Each raw row goes through the row rules
+    (sd_rules) once, which may rewrite its key cells or drop it. A row
+    that is kept waits in an sd_stage with the hash of its key. The commit
+    then gives each distinct key one sd_merged_row with the summed metrics
+    of every period. The row is found through an sd_rowset on the hash of
+    its key cells and compared with sd_cell_equal, byte for byte, so keys
+    that differ only in case or Unicode normalization stay apart. The key
+    cells, their strings and the sums of the merged rows come from one
+    arena, so a table costs a few large allocations rather than several
+    per row. sd_compare turns the merged rows into the comparison columns,
+    after sd_matrix when the spec pivots them; this file adds the ids,
+    periods, missing parts and warnings around them.
 */
 #include "sd_normalize.h"
 
@@ -22,6 +26,7 @@
 #include "sd_matrix.h"
 #include "sd_rowset.h"
 #include "sd_rules.h"
+#include "sd_stage.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -35,6 +40,31 @@ typedef struct {
     char *error;                    //  NULL when the part was merged
     size_t row_count;
 } s_part;
+
+//  What becomes of a part once it is known to be valid.
+typedef enum {
+    S_MERGE,                        //  merge its staged rows
+    S_REJECT,                       //  list it as missing, with the reason
+    S_PERIOD_ONLY,                  //  count it and keep its period's dates: no rows, or an error
+    S_COUNT_ONLY,                   //  count it: an error part whose period is unknown
+} s_verdict;
+
+//  The part being received, between sd_normalize_begin and
+//  sd_normalize_commit: copies of what the commit needs from its header,
+//  and the verdict so far. Its rows wait in the stage.
+typedef struct {
+    bool open;
+    s_part record;                  //  becomes the next entry of parts
+    int period;                     //  sd_compare_period, -1 when unknown
+    s_verdict verdict;
+    char reason[256];               //  why, for S_REJECT
+    char *start;                    //  the period's dates
+    char *end;
+    char *site;                     //  the value of the "site" key
+    sd_strings warnings;
+    char **units;                   //  per key: its unit, when the table has none yet
+    size_t received;                //  rows received so far
+} s_pending;
 
 struct _sd_normalize {
     char *request_id;
@@ -57,13 +87,20 @@ struct _sd_normalize {
     sd_strings warnings;                    //  part warnings in arrival order, repeats included
     sd_rules *rules;                        //  compiled from spec
     sd_strings rule_warnings;               //  rules of the spec that were left out
+    s_pending pending;
+    sd_stage *stage;                        //  the staged rows of the pending part
     sd_value *key_view;                     //  scratch: the key cells of one row, after the row rules
+    bool *copy_keys;                        //  scratch: which of them the rules rewrote
+    sd_number *values;                      //  scratch: the sum metrics of one row
+    const sd_value *lookup;                 //  the key cells s_row_equal compares
     int *key_columns;                       //  scratch: column of each key in the part, SD_SITE_COLUMN for "site"
     int *sum_columns;                       //  scratch: column of each sum metric in the part
     int attribute;                          //  top_title's key, left out of the merge key, or -1
 };
 
 #define SD_SITE_COLUMN (-2)
+
+static void s_pending_clear(sd_normalize *self);
 
 //  Grows *array (of *capacity items of item_size bytes) to hold one more
 //  item than count. Returns 0 or -1.
@@ -105,7 +142,12 @@ sd_normalize *sd_normalize_new(const sd_table_raw *first)
     self->key_columns = calloc(key_count + 1, sizeof *self->key_columns);
     self->sum_columns = calloc(sum_count + 1, sizeof *self->sum_columns);
     self->key_view = calloc(key_count + 1, sizeof *self->key_view);
-    if (!self->request_id || !self->reporter_id || !self->table_id || !self->row_set
+    self->copy_keys = calloc(key_count + 1, sizeof *self->copy_keys);
+    self->values = calloc(sum_count + 1, sizeof *self->values);
+    self->pending.units = calloc(key_count + 1, sizeof *self->pending.units);
+    self->stage = sd_stage_new(key_count, sum_count);
+    if (!self->copy_keys || !self->values || !self->pending.units || !self->stage
+        || !self->request_id || !self->reporter_id || !self->table_id || !self->row_set
         || !self->arena
         || !self->part_map || !self->key_units || !self->key_columns || !self->sum_columns
         || !self->key_view || sd_table_spec_copy(&self->spec, &first->spec) != 0) {
@@ -152,7 +194,13 @@ void sd_normalize_destroy(sd_normalize **self_p)
     sd_rules_destroy(&self->rules);
     sd_arena_destroy(&self->arena);
     sd_strings_clear(&self->rule_warnings);
+    if (self->pending.units)
+        s_pending_clear(self);
+    free(self->pending.units);
+    sd_stage_destroy(&self->stage);
     free(self->key_view);
+    free(self->copy_keys);
+    free(self->values);
     sd_table_spec_clear(&self->spec);
     free(self->key_columns);
     free(self->sum_columns);
@@ -184,14 +232,13 @@ int64_t sd_normalize_deadline_ms(const sd_normalize *self)
 }
 
 //  ---------------------------------------------------------------------
-//  Checking a part against the spec
+//  Receiving a part
 
-//  Finds the columns of the spec's keys and sums in the part, and checks
-//  that every metric cell is a number. Returns 0, or -1 with reason filled.
-static int s_resolve_part(sd_normalize *self, const sd_table_raw *part, char *reason,
-                          size_t size)
+//  Finds the columns of the spec's keys and sums in the part. Returns 0,
+//  or -1 with reason filled.
+static int s_resolve_columns(sd_normalize *self, const sd_table_data *data, char *reason,
+                             size_t size)
 {
-    const sd_table_data *data = &part->data;
     for (size_t k = 0; k < self->spec.keys.count; k++) {
         const char *key = self->spec.keys.items[k];
         self->key_columns[k] = strcmp(key, "site") == 0 ? SD_SITE_COLUMN
@@ -209,231 +256,45 @@ static int s_resolve_part(sd_normalize *self, const sd_table_raw *part, char *re
             return -1;
         }
     }
-    for (size_t r = 0; r < data->row_count; r++) {
-        for (size_t j = 0; j < self->spec.sum.count; j++) {
-            const sd_value *cell = &data->cells[r * data->column_count + (size_t)self->sum_columns[j]];
-            if (!sd_cell_is_number(cell)) {
-                snprintf(reason, size, "metric \"%s\" in row %zu is not a finite number",
-                         self->spec.sum.items[j], r);
-                return -1;
-            }
-        }
-    }
     return 0;
 }
 
-//  Keeps the unit of each key column from the first part that has rows.
-static int s_remember_key_units(sd_normalize *self, const sd_table_data *data)
+//  Copies the unit of each key column that has none yet, for the table to
+//  keep if this part, the first with rows, is merged. Returns 0 or -1.
+static int s_pending_units(sd_normalize *self, const sd_table_data *data)
 {
+    s_pending *pending = &self->pending;
     for (size_t k = 0; k < self->spec.keys.count; k++) {
         if (self->key_units[k])
             continue;
         int column = self->key_columns[k];
-        const char *unit = column >= 0 ? data->columns[column].unit : "";
-        self->key_units[k] = s_strdup_or_empty(unit);
-        if (!self->key_units[k])
+        pending->units[k] = s_strdup_or_empty(column >= 0 ? data->columns[column].unit : "");
+        if (!pending->units[k])
             return -1;
     }
     return 0;
 }
 
-//  ---------------------------------------------------------------------
-//  Merging rows
-
-//  Points the key view at the key cells of one raw row (borrowed), then
-//  applies the row rules. Returns 1 to merge the row, 0 to drop it, -1
-//  when out of memory.
-static int s_view_keys(sd_normalize *self, const sd_table_raw *part, size_t row,
-                       const sd_value *site)
+//  Frees what the pending part owns and closes it; the stage keeps its
+//  room.
+static void s_pending_clear(sd_normalize *self)
 {
-    const sd_table_data *data = &part->data;
-    const sd_value *cells = &data->cells[row * data->column_count];
+    s_pending *pending = &self->pending;
+    s_part_clear(&pending->record);
+    free(pending->start);
+    free(pending->end);
+    free(pending->site);
+    sd_strings_clear(&pending->warnings);
     for (size_t k = 0; k < self->spec.keys.count; k++) {
-        int column = self->key_columns[k];
-        self->key_view[k] = column == SD_SITE_COLUMN ? *site : cells[column];
+        free(pending->units[k]);
+        pending->units[k] = NULL;
     }
-    return sd_rules_apply_row(self->rules, self->key_view);
+    char **units = pending->units;
+    memset(pending, 0, sizeof *pending);
+    pending->units = units;
+    if (self->stage)
+        sd_stage_clear(self->stage);
 }
-
-//  Returns the hash of the key view, the top_title attribute left out.
-static uint64_t s_hash_view(const sd_normalize *self)
-{
-    uint64_t hash = 0;
-    for (size_t k = 0; k < self->spec.keys.count; k++) {
-        if ((int)k != self->attribute)
-            hash = sd_cell_hash(&self->key_view[k], hash);
-    }
-    return hash;
-}
-
-//  The arena block of one merged row: the row, its index, then its key
-//  cells, its sums and the bytes of its key strings. Comparing a key with
-//  the row and adding to its sums then read one place in memory.
-typedef struct {
-    sd_merged_row row;              //  keys and sums point into the block
-    size_t index;
-    sd_value keys[];
-} s_row_block;
-
-//  Returns true when the row of block `item` has the key of the key view.
-static bool s_row_equal(const void *context, const void *item)
-{
-    const sd_normalize *self = context;
-    const sd_value *keys = ((const s_row_block *)item)->keys;
-    for (size_t k = 0; k < self->spec.keys.count; k++) {
-        if ((int)k != self->attribute && !sd_cell_equal(&self->key_view[k], &keys[k]))
-            return false;
-    }
-    return true;
-}
-
-//  Returns a new block for the key view, with zeroed sums (integer 0), or
-//  NULL when out of memory.
-static s_row_block *s_new_block(sd_normalize *self)
-{
-    size_t key_count = self->spec.keys.count;
-    size_t sum_count = SD_COMPARE_PERIOD_COUNT * self->spec.sum.count;
-    size_t text = 0;
-    for (size_t k = 0; k < key_count; k++) {
-        if (self->key_view[k].kind == SD_VALUE_STRING)
-            text += self->key_view[k].as.s.len + 1;
-    }
-    size_t size = sizeof(s_row_block) + key_count * sizeof(sd_value) + sum_count * sizeof(sd_number)
-                  + text;
-    s_row_block *block = sd_arena_alloc(self->arena, size);
-    if (!block)
-        return NULL;
-    memset(&block->row, 0, sizeof block->row);
-    block->row.keys = block->keys;
-
-    sd_number *sums = (sd_number *)(block->keys + key_count);
-    memset(sums, 0, sum_count * sizeof *sums);
-    block->row.sums = sums;
-    char *next = (char *)(sums + sum_count);
-    for (size_t k = 0; k < key_count; k++) {
-        const sd_value *cell = &self->key_view[k];
-        block->keys[k] = *cell;
-        if (cell->kind != SD_VALUE_STRING)
-            continue;
-        if (cell->as.s.len > 0)
-            memcpy(next, cell->as.s.ptr, cell->as.s.len);
-        next[cell->as.s.len] = '\0';
-        block->keys[k].as.s.ptr = next;
-        next += cell->as.s.len + 1;
-    }
-    return block;
-}
-
-//  Appends a row for a new key, copying the key view into the arena.
-//  Returns its block, or NULL when out of memory.
-static s_row_block *s_add_row(sd_normalize *self, uint64_t hash)
-{
-    if (s_reserve((void **)&self->blocks, &self->row_capacity, self->row_count, sizeof(void *)) != 0)
-        return NULL;
-    s_row_block *block = s_new_block(self);
-    if (!block || sd_rowset_insert(self->row_set, hash, block) != 0)
-        return NULL;
-    block->index = self->row_count;
-    self->blocks[self->row_count++] = block;
-    return block;
-}
-
-//  Returns a new array of the merged rows (shallow copies pointing into
-//  the arena), or NULL when out of memory.
-static sd_merged_row *s_collect_rows(const sd_normalize *self)
-{
-    sd_merged_row *rows = malloc((self->row_count + 1) * sizeof *rows);
-    for (size_t r = 0; rows && r < self->row_count; r++)
-        rows[r] = ((const s_row_block *)self->blocks[r])->row;
-    return rows;
-}
-
-//  Rows looked ahead in s_merge_rows: the hash of row r + SD_LOOKAHEAD is
-//  computed, and its slots prefetched, while row r is merged. A large
-//  table's slots are far apart in memory, so each lookup would otherwise
-//  wait for a cache miss.
-#define SD_LOOKAHEAD 8
-
-typedef struct {
-    int keep;                       //  from s_view_keys
-    uint64_t hash;                  //  of the key view, when kept
-} s_lookahead;
-
-//  Applies the rules to row r, hashes its key and prefetches the slots
-//  merging it will read.
-static s_lookahead s_look_ahead(sd_normalize *self, const sd_table_raw *part, size_t r,
-                                const sd_value *site, int attribute)
-{
-    s_lookahead ahead = {s_view_keys(self, part, r, site), 0};
-    if (ahead.keep <= 0)
-        return ahead;
-    ahead.hash = s_hash_view(self);
-    sd_rowset_prefetch(self->row_set, ahead.hash);
-    if (attribute >= 0)
-        sd_rules_prefetch_title(self->rules, ahead.hash, &self->key_view[attribute]);
-    return ahead;
-}
-
-//  Merges raw row r, whose key view is current, into the row whose key
-//  hashes to hash. Returns 0 or -1.
-static int s_merge_row(sd_normalize *self, const sd_table_raw *part, size_t r, uint64_t hash,
-                       int period, int attribute)
-{
-    s_row_block *block = sd_rowset_find(self->row_set, hash, s_row_equal, self);
-    if (!block)
-        block = s_add_row(self, hash);
-    if (!block)
-        return -1;
-
-    const sd_table_data *data = &part->data;
-    const sd_value *cells = &data->cells[r * data->column_count];
-    size_t sum_count = self->spec.sum.count;
-    sd_merged_row *merged = &block->row;
-    merged->present[period] = true;
-    for (size_t j = 0; j < sum_count; j++) {
-        sd_number *sum = &merged->sums[(size_t)period * sum_count + j];
-        *sum = sd_number_add(*sum, sd_number_from_cell(&cells[self->sum_columns[j]]));
-    }
-    if (attribute < 0)
-        return 0;
-    size_t metric = sd_rules_attribute_metric(self->rules);
-    sd_number value = sd_number_from_cell(&cells[self->sum_columns[metric]]);
-    return sd_rules_observe_title(self->rules, block->index, hash, &self->key_view[attribute],
-                                  value, &merged->keys[attribute]);
-}
-
-//  Adds every row of a checked part that the rules keep to the sums of
-//  its period. The rules run twice on each row, once when it is looked
-//  ahead and once when it is merged, because the key view has room for
-//  one row only.
-static int s_merge_rows(sd_normalize *self, const sd_table_raw *part, int period)
-{
-    size_t row_count = part->data.row_count;
-    int attribute = period == SD_COMPARE_CURRENT ? self->attribute : -1;
-    sd_value site = {.kind = SD_VALUE_STRING};
-    site.as.s.ptr = part->site ? part->site : "";
-    site.as.s.len = strlen(site.as.s.ptr);
-
-    s_lookahead ring[SD_LOOKAHEAD];
-    for (size_t r = 0; r < row_count && r < SD_LOOKAHEAD; r++)
-        ring[r] = s_look_ahead(self, part, r, &site, attribute);
-    for (size_t r = 0; r < row_count; r++) {
-        s_lookahead current = ring[r % SD_LOOKAHEAD];
-        if (r + SD_LOOKAHEAD < row_count)
-            ring[r % SD_LOOKAHEAD] = s_look_ahead(self, part, r + SD_LOOKAHEAD, &site, attribute);
-        if (current.keep < 0)
-            return -1;
-        if (current.keep == 0)
-            continue;
-        if (s_view_keys(self, part, r, &site) < 0
-            || s_merge_row(self, part, r, current.hash, period, attribute) != 0)
-            return -1;
-    }
-    return 0;
-}
-
-//  ---------------------------------------------------------------------
-//  Recording parts
 
 //  Fills site and label of the record from the part's fields, falling back
 //  to a part id of the form "<site>/<label>", else to the whole part id.
@@ -452,85 +313,365 @@ static int s_place_part(s_part *record, const sd_table_raw *part)
     return record->site && record->label ? 0 : -1;
 }
 
-//  Keeps the dates of the first part of each period.
-static int s_remember_period(sd_normalize *self, const sd_table_raw *part, int period)
+//  Copies from the part what sd_normalize_commit needs once the part is
+//  gone: its record, dates, site and warnings. Returns 0 or -1.
+static int s_pending_copy(s_pending *pending, const sd_table_raw *part, size_t row_count)
 {
-    sd_period *stored = &self->periods[period];
-    if (stored->label)
-        return 0;
-    stored->label = strdup(sd_compare_labels[period]);
-    stored->start = s_strdup_or_empty(part->period.start);
-    stored->end = s_strdup_or_empty(part->period.end);
-    return stored->label && stored->start && stored->end ? 0 : -1;
-}
-
-static int s_keep_warnings(sd_normalize *self, const sd_table_raw *part)
-{
+    pending->record.part_id = strdup(part->part_id ? part->part_id : "");
+    pending->record.row_count = row_count;
+    if (!pending->record.part_id || s_place_part(&pending->record, part) != 0)
+        return -1;
+    pending->start = s_strdup_or_empty(part->period.start);
+    pending->end = s_strdup_or_empty(part->period.end);
+    pending->site = s_strdup_or_empty(part->site);
+    if (!pending->start || !pending->end || !pending->site)
+        return -1;
     for (size_t i = 0; i < part->warnings.count; i++) {
-        if (sd_strings_push(&self->warnings, part->warnings.items[i]) != 0)
+        if (sd_strings_push(&pending->warnings, part->warnings.items[i]) != 0)
             return -1;
     }
     return 0;
 }
 
-//  Checks and merges the part's rows. Returns 0 merged, 1 rejected (reason
-//  filled), -1 out of memory.
-static int s_merge_part(sd_normalize *self, const sd_table_raw *part, int period, char *reason,
-                        size_t size)
+//  Decides what becomes of the part: an error part and an empty one only
+//  count (with their period), a part that contradicts the spec is
+//  rejected, and the rows of the others are staged. Returns 0 or -1.
+static int s_pending_verdict(sd_normalize *self, const sd_table_raw *part, size_t row_count)
 {
-    if (period < 0) {
-        snprintf(reason, size, "period label \"%s\" is not current, previous or yearly",
-                 part->period.label ? part->period.label : "");
-        return 1;
+    s_pending *pending = &self->pending;
+    if (part->error) {
+        pending->record.error = strdup(part->error);
+        pending->verdict = pending->period >= 0 ? S_PERIOD_ONLY : S_COUNT_ONLY;
+        return pending->record.error ? 0 : -1;
     }
-    if (part->data.row_count == 0)
-        return s_remember_period(self, part, period);
-    if (s_resolve_part(self, part, reason, size) != 0)
-        return 1;
-    if (s_remember_key_units(self, &part->data) != 0 || s_remember_period(self, part, period) != 0)
+    if (pending->period < 0) {
+        snprintf(pending->reason, sizeof pending->reason,
+                 "period label \"%s\" is not current, previous or yearly",
+                 part->period.label ? part->period.label : "");
+        pending->verdict = S_REJECT;
+    }
+    else if (row_count == 0)
+        pending->verdict = S_PERIOD_ONLY;
+    else if (s_resolve_columns(self, &part->data, pending->reason, sizeof pending->reason) != 0)
+        pending->verdict = S_REJECT;
+    else {
+        pending->verdict = S_MERGE;
+        return s_pending_units(self, &part->data);
+    }
+    return 0;
+}
+
+sd_normalize_result sd_normalize_begin(sd_normalize *self, const sd_table_raw *part,
+                                       size_t row_count)
+{
+    s_pending_clear(self);
+    const char *part_id = part->part_id ? part->part_id : "";
+    if (sd_keymap_get(self->part_map, part_id, strlen(part_id)) != SD_KEYMAP_ABSENT)
+        return SD_NORMALIZE_DUPLICATE;
+    s_pending *pending = &self->pending;
+    pending->open = true;
+    pending->period = sd_compare_period_index(part->period.label);
+    if (s_pending_copy(pending, part, row_count) != 0
+        || s_pending_verdict(self, part, row_count) != 0) {
+        s_pending_clear(self);
+        return SD_NORMALIZE_FAILED;
+    }
+    return SD_NORMALIZE_ADDED;
+}
+
+//  ---------------------------------------------------------------------
+//  Staging rows
+
+//  Rejects the pending part because of a metric cell of raw row `row`.
+static void s_reject_metric(sd_normalize *self, size_t metric, size_t row)
+{
+    s_pending *pending = &self->pending;
+    snprintf(pending->reason, sizeof pending->reason,
+             "metric \"%s\" in row %zu is not a finite number", self->spec.sum.items[metric], row);
+    pending->verdict = S_REJECT;
+    sd_stage_clear(self->stage);
+}
+
+//  Returns the hash of the key view, the top_title attribute left out.
+static uint64_t s_hash_view(const sd_normalize *self)
+{
+    uint64_t hash = 0;
+    for (size_t k = 0; k < self->spec.keys.count; k++) {
+        if ((int)k != self->attribute)
+            hash = sd_cell_hash(&self->key_view[k], hash);
+    }
+    return hash;
+}
+
+int sd_normalize_stage_row(sd_normalize *self, const sd_value *cells)
+{
+    s_pending *pending = &self->pending;
+    size_t row = pending->received++;
+    if (!pending->open || pending->verdict != S_MERGE)
+        return 0;
+    for (size_t j = 0; j < self->spec.sum.count; j++) {
+        const sd_value *cell = &cells[self->sum_columns[j]];
+        if (!sd_cell_is_number(cell)) {
+            s_reject_metric(self, j, row);
+            return 0;
+        }
+        self->values[j] = sd_number_from_cell(cell);
+    }
+
+    sd_value site = {.kind = SD_VALUE_STRING};
+    site.as.s.ptr = pending->site;
+    site.as.s.len = strlen(pending->site);
+    for (size_t k = 0; k < self->spec.keys.count; k++) {
+        int column = self->key_columns[k];
+        self->key_view[k] = column == SD_SITE_COLUMN ? site : cells[column];
+    }
+    int keep = sd_rules_apply_row(self->rules, self->key_view);
+    if (keep <= 0)
+        return keep;
+    for (size_t k = 0; k < self->spec.keys.count; k++) {
+        self->copy_keys[k] = sd_rules_rewrote(self->rules, &self->key_view[k]);
+    }
+    return sd_stage_push(self->stage, s_hash_view(self), self->key_view, self->copy_keys,
+                         self->values);
+}
+
+//  ---------------------------------------------------------------------
+//  Merging staged rows
+
+//  The arena block of one merged row: its index and periods, then its key
+//  cells, its sums and the bytes of its key strings. Comparing a key with
+//  the row and adding to its sums then read one place in memory.
+//  s_collect_rows makes the sd_merged_row of each block.
+typedef struct {
+    size_t index;
+    bool present[SD_COMPARE_PERIOD_COUNT];  //  a part of that period had this key
+    sd_value keys[];
+} s_row_block;
+
+//  Returns the sums of a block, after its key cells.
+static sd_number *s_block_sums(const sd_normalize *self, const s_row_block *block)
+{
+    return (sd_number *)(block->keys + self->spec.keys.count);
+}
+
+//  Returns true when the row of block `item` has the key being looked up.
+static bool s_row_equal(const void *context, const void *item)
+{
+    const sd_normalize *self = context;
+    const sd_value *keys = ((const s_row_block *)item)->keys;
+    for (size_t k = 0; k < self->spec.keys.count; k++) {
+        if ((int)k != self->attribute && !sd_cell_equal(&self->lookup[k], &keys[k]))
+            return false;
+    }
+    return true;
+}
+
+//  Returns a new block with copies of keys and zeroed sums (integer 0), or
+//  NULL when out of memory.
+static s_row_block *s_new_block(sd_normalize *self, const sd_value *keys)
+{
+    size_t key_count = self->spec.keys.count;
+    size_t sum_count = SD_COMPARE_PERIOD_COUNT * self->spec.sum.count;
+    size_t text = 0;
+    for (size_t k = 0; k < key_count; k++) {
+        if (keys[k].kind == SD_VALUE_STRING)
+            text += keys[k].as.s.len + 1;
+    }
+    size_t size = sizeof(s_row_block) + key_count * sizeof(sd_value) + sum_count * sizeof(sd_number)
+                  + text;
+    s_row_block *block = sd_arena_alloc(self->arena, size);
+    if (!block)
+        return NULL;
+    memset(block->present, 0, sizeof block->present);
+    sd_number *sums = s_block_sums(self, block);
+    memset(sums, 0, sum_count * sizeof *sums);
+    char *next = (char *)(sums + sum_count);
+    for (size_t k = 0; k < key_count; k++) {
+        const sd_value *cell = &keys[k];
+        block->keys[k] = *cell;
+        if (cell->kind != SD_VALUE_STRING)
+            continue;
+        if (cell->as.s.len > 0)
+            memcpy(next, cell->as.s.ptr, cell->as.s.len);
+        next[cell->as.s.len] = '\0';
+        block->keys[k].as.s.ptr = next;
+        next += cell->as.s.len + 1;
+    }
+    return block;
+}
+
+//  Appends a row for a new key. Returns its block, or NULL when out of
+//  memory.
+static s_row_block *s_add_row(sd_normalize *self, uint64_t hash, const sd_value *keys)
+{
+    if (s_reserve((void **)&self->blocks, &self->row_capacity, self->row_count, sizeof(void *))
+        != 0)
+        return NULL;
+    s_row_block *block = s_new_block(self, keys);
+    if (!block || sd_rowset_insert(self->row_set, hash, block) != 0)
+        return NULL;
+    block->index = self->row_count;
+    self->blocks[self->row_count++] = block;
+    return block;
+}
+
+//  Returns a new array of the merged rows (shallow copies pointing into
+//  the arena), or NULL when out of memory.
+static sd_merged_row *s_collect_rows(const sd_normalize *self)
+{
+    sd_merged_row *rows = malloc((self->row_count + 1) * sizeof *rows);
+    for (size_t r = 0; rows && r < self->row_count; r++) {
+        s_row_block *block = self->blocks[r];
+        rows[r].keys = block->keys;
+        rows[r].sums = s_block_sums(self, block);
+        memcpy(rows[r].present, block->present, sizeof rows[r].present);
+    }
+    return rows;
+}
+
+//  Merges staged row r into the sums of its period. Returns 0 or -1.
+static int s_merge_row(sd_normalize *self, size_t r, int period, int attribute)
+{
+    uint64_t hash = sd_stage_hash(self->stage, r);
+    const sd_value *keys = sd_stage_keys(self->stage, r);
+    const sd_number *values = sd_stage_values(self->stage, r);
+    self->lookup = keys;
+    s_row_block *block = sd_rowset_find(self->row_set, hash, s_row_equal, self);
+    if (!block)
+        block = s_add_row(self, hash, keys);
+    if (!block)
         return -1;
-    return s_merge_rows(self, part, period);
+
+    size_t sum_count = self->spec.sum.count;
+    sd_number *sums = s_block_sums(self, block) + (size_t)period * sum_count;
+    block->present[period] = true;
+    for (size_t j = 0; j < sum_count; j++)
+        sums[j] = sd_number_add(sums[j], values[j]);
+    if (attribute < 0)
+        return 0;
+    size_t metric = sd_rules_attribute_metric(self->rules);
+    return sd_rules_observe_title(self->rules, block->index, hash, &keys[attribute],
+                                  values[metric], &block->keys[attribute]);
+}
+
+//  Rows prefetched ahead in s_merge_staged: the slot that merging row
+//  r + SD_LOOKAHEAD reads first is loaded while row r is merged. A large
+//  table's slots are far apart in memory, so each lookup would otherwise
+//  wait for a cache miss.
+#define SD_LOOKAHEAD 8
+
+//  Adds every staged row to the sums of its period. Returns 0 or -1.
+static int s_merge_staged(sd_normalize *self, int period)
+{
+    int attribute = period == SD_COMPARE_CURRENT ? self->attribute : -1;
+    size_t count = sd_stage_count(self->stage);
+    for (size_t r = 0; r < count && r < SD_LOOKAHEAD; r++)
+        sd_rowset_prefetch(self->row_set, sd_stage_hash(self->stage, r));
+    for (size_t r = 0; r < count; r++) {
+        if (r + SD_LOOKAHEAD < count)
+            sd_rowset_prefetch(self->row_set, sd_stage_hash(self->stage, r + SD_LOOKAHEAD));
+        if (s_merge_row(self, r, period, attribute) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+//  ---------------------------------------------------------------------
+//  Committing a part
+
+//  Keeps the dates of the first part of each period.
+static int s_remember_period(sd_normalize *self, int period)
+{
+    sd_period *stored = &self->periods[period];
+    if (stored->label)
+        return 0;
+    stored->label = strdup(sd_compare_labels[period]);
+    stored->start = strdup(self->pending.start);
+    stored->end = strdup(self->pending.end);
+    return stored->label && stored->start && stored->end ? 0 : -1;
+}
+
+//  Keeps the key units the pending part brought, as the first with rows.
+static void s_keep_units(sd_normalize *self)
+{
+    for (size_t k = 0; k < self->spec.keys.count; k++) {
+        if (!self->key_units[k]) {
+            self->key_units[k] = self->pending.units[k];
+            self->pending.units[k] = NULL;
+        }
+    }
+}
+
+static int s_keep_warnings(sd_normalize *self)
+{
+    const sd_strings *warnings = &self->pending.warnings;
+    for (size_t i = 0; i < warnings->count; i++) {
+        if (sd_strings_push(&self->warnings, warnings->items[i]) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+//  Applies the verdict: merges the staged rows, or records why the part
+//  is rejected. Returns 0 or -1.
+static int s_apply_verdict(sd_normalize *self)
+{
+    s_pending *pending = &self->pending;
+    if (pending->verdict == S_REJECT) {
+        pending->record.error = strdup(pending->reason);
+        return pending->record.error ? 0 : -1;
+    }
+    if (pending->verdict == S_COUNT_ONLY)
+        return 0;
+    if (s_remember_period(self, pending->period) != 0)
+        return -1;
+    if (pending->verdict == S_PERIOD_ONLY)
+        return 0;
+    s_keep_units(self);
+    return s_merge_staged(self, pending->period);
+}
+
+sd_normalize_result sd_normalize_commit(sd_normalize *self, char *reason, size_t reason_size)
+{
+    s_pending *pending = &self->pending;
+    if (!pending->open)
+        return SD_NORMALIZE_FAILED;
+    const char *part_id = pending->record.part_id;
+    if (s_reserve((void **)&self->parts, &self->part_capacity, self->part_count, sizeof(s_part))
+            != 0
+        || s_apply_verdict(self) != 0 || s_keep_warnings(self) != 0
+        || sd_keymap_put(self->part_map, part_id, strlen(part_id), self->part_count) != 0) {
+        s_pending_clear(self);
+        return SD_NORMALIZE_FAILED;
+    }
+    self->parts[self->part_count++] = pending->record;
+    memset(&pending->record, 0, sizeof pending->record);
+    bool rejected = pending->verdict == S_REJECT;
+    if (rejected && reason && reason_size > 0)
+        snprintf(reason, reason_size, "%s", pending->reason);
+    s_pending_clear(self);
+    return rejected ? SD_NORMALIZE_REJECTED : SD_NORMALIZE_ADDED;
+}
+
+void sd_normalize_abort(sd_normalize *self)
+{
+    s_pending_clear(self);
 }
 
 sd_normalize_result sd_normalize_add(sd_normalize *self, const sd_table_raw *part,
                                      char *reason, size_t reason_size)
 {
-    const char *part_id = part->part_id ? part->part_id : "";
-    if (sd_keymap_get(self->part_map, part_id, strlen(part_id)) != SD_KEYMAP_ABSENT)
-        return SD_NORMALIZE_DUPLICATE;
-    if (s_reserve((void **)&self->parts, &self->part_capacity, self->part_count, sizeof(s_part))
-        != 0)
-        return SD_NORMALIZE_FAILED;
-
-    s_part *record = &self->parts[self->part_count];
-    memset(record, 0, sizeof *record);
-    record->part_id = strdup(part_id);
-    record->row_count = part->data.row_count;
-    char why[256] = "";
-    int merged = 0;
-    if (!record->part_id || s_place_part(record, part) != 0)
-        merged = -1;
-    else if (part->error) {
-        record->error = strdup(part->error);
-        int period = sd_compare_period_index(part->period.label);
-        if (period >= 0 && s_remember_period(self, part, period) != 0)
-            merged = -1;
+    const sd_table_data *data = &part->data;
+    sd_normalize_result result = sd_normalize_begin(self, part, data->row_count);
+    if (result != SD_NORMALIZE_ADDED)
+        return result;
+    for (size_t r = 0; r < data->row_count; r++) {
+        if (sd_normalize_stage_row(self, &data->cells[r * data->column_count]) != 0) {
+            sd_normalize_abort(self);
+            return SD_NORMALIZE_FAILED;
+        }
     }
-    else
-        merged = s_merge_part(self, part, sd_compare_period_index(part->period.label), why, sizeof why);
-
-    if (merged == 1)
-        record->error = strdup(why);
-    if (merged < 0 || ((part->error || merged == 1) && !record->error)
-        || s_keep_warnings(self, part) != 0
-        || sd_keymap_put(self->part_map, part_id, strlen(part_id), self->part_count) != 0) {
-        s_part_clear(record);
-        return SD_NORMALIZE_FAILED;
-    }
-    self->part_count++;
-    if (merged == 1 && reason && reason_size > 0)
-        snprintf(reason, reason_size, "%s", why);
-    return merged == 1 ? SD_NORMALIZE_REJECTED : SD_NORMALIZE_ADDED;
+    return sd_normalize_commit(self, reason, reason_size);
 }
 
 //  ---------------------------------------------------------------------

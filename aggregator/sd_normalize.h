@@ -55,6 +55,24 @@ void sd_normalize_destroy(sd_normalize **self_p);
 sd_normalize_result sd_normalize_add(sd_normalize *self, const sd_table_raw *part,
                                      char *reason, size_t reason_size);
 
+//  The same in steps, for a part whose rows arrive one by one (see
+//  sd_table_raw_decode_rows). sd_normalize_begin reads the part's header,
+//  borrowed for the call: its data has the columns, and row_count is the
+//  number of rows that follow. It returns SD_NORMALIZE_ADDED to go on, or
+//  SD_NORMALIZE_DUPLICATE or SD_NORMALIZE_FAILED, after which the part is
+//  over. Each row then goes to sd_normalize_stage_row (cells as wide as
+//  the part's columns), which returns 0, or -1 when out of memory. The
+//  strings of the cells must stay valid until the part is over. Then
+//  sd_normalize_commit merges the part and returns what sd_normalize_add
+//  would, or sd_normalize_abort forgets it (a part that turned out to be
+//  malformed) as if it never came. A new sd_normalize_begin also forgets
+//  a part left open.
+sd_normalize_result sd_normalize_begin(sd_normalize *self, const sd_table_raw *part,
+                                       size_t row_count);
+int sd_normalize_stage_row(sd_normalize *self, const sd_value *cells);
+sd_normalize_result sd_normalize_commit(sd_normalize *self, char *reason, size_t reason_size);
+void sd_normalize_abort(sd_normalize *self);
+
 //  Returns the number of distinct parts received, failed ones included.
 size_t sd_normalize_received(const sd_normalize *self);
 

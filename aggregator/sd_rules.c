@@ -333,25 +333,35 @@ static void s_install(sd_rules *self, sd_value *keys, size_t k, size_t len)
     keys[k].as.s.len = len;
 }
 
-static bool s_matches(const s_pattern *pattern, const char *text, size_t len)
+//  Returns 1 when the len bytes at text match the pattern, 0 when they do
+//  not, -1 when out of memory. The regex runs on a NUL-terminated copy in
+//  the spare buffer: the value may point into a message body with no
+//  terminator, and regexec implementations (and sanitizers) may look for
+//  one even with REG_STARTEND.
+static int s_matches(sd_rules *self, const s_pattern *pattern, const char *text, size_t len)
 {
     if (len < pattern->prefix_len || memcmp(text, pattern->prefix, pattern->prefix_len) != 0)
-        return false;
+        return 0;
     if (pattern->prefix_only)
-        return true;
+        return 1;
     if (pattern->exact)
         return len == pattern->prefix_len;
+    char *copy = s_spare(self, len);
+    if (!copy)
+        return -1;
+    memcpy(copy, text, len);
+    copy[len] = '\0';
     regmatch_t range = {0, (regoff_t)len};
-    return regexec(&pattern->regex, text, 1, &range, REG_STARTEND) == 0;
+    return regexec(&pattern->regex, copy, 1, &range, REG_STARTEND) == 0;
 }
 
 static int s_apply_path_blacklist(sd_rules *self, const s_compiled *rule, sd_value *keys)
 {
-    (void)self;
     const sd_value *cell = &keys[rule->column];
     for (size_t i = 0; s_is_string(cell) && i < rule->pattern_count; i++) {
-        if (s_matches(&rule->patterns[i], cell->as.s.ptr, cell->as.s.len))
-            return 0;
+        int match = s_matches(self, &rule->patterns[i], cell->as.s.ptr, cell->as.s.len);
+        if (match != 0)
+            return match < 0 ? -1 : 0;
     }
     return 1;
 }
@@ -584,6 +594,17 @@ int sd_rules_apply_row(sd_rules *self, sd_value *keys)
     return 1;
 }
 
+bool sd_rules_rewrote(const sd_rules *self, const sd_value *cell)
+{
+    if (cell->kind != SD_VALUE_STRING)
+        return false;
+    for (size_t k = 0; k < self->spec->keys.count; k++) {
+        if (self->buffers[k] && cell->as.s.ptr == self->buffers[k])
+            return true;
+    }
+    return false;
+}
+
 int sd_rules_attribute_key(const sd_rules *self)
 {
     return self->attribute_key;
@@ -598,11 +619,6 @@ int sd_rules_observe_title(sd_rules *self, size_t row, uint64_t row_hash, const 
                            sd_number value, const sd_value *stored)
 {
     return sd_titles_add(self->titles, row, row_hash, title, value, stored);
-}
-
-void sd_rules_prefetch_title(const sd_rules *self, uint64_t row_hash, const sd_value *title)
-{
-    sd_titles_prefetch(self->titles, row_hash, title);
 }
 
 int sd_rules_resolve_titles(const sd_rules *self, sd_merged_row *rows, size_t row_count)

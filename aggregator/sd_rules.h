@@ -75,6 +75,11 @@ void sd_rules_destroy(sd_rules **self_p);
 //  written. Returns 1 to keep the row, 0 to drop it, -1 when out of memory.
 int sd_rules_apply_row(sd_rules *self, sd_value *keys);
 
+//  Returns true when the string of cell, as sd_rules_apply_row left it,
+//  is held in a buffer of the rules, which the next call reuses: a caller
+//  that keeps the cell longer copies the string.
+bool sd_rules_rewrote(const sd_rules *self, const sd_value *cell);
+
 //  Returns the key that top_title turns into an attribute, or -1 when the
 //  spec has no top_title rule. That key is not part of the merge key.
 int sd_rules_attribute_key(const sd_rules *self);
@@ -88,9 +93,6 @@ size_t sd_rules_attribute_metric(const sd_rules *self);
 //  row, with that row's metric value. Returns 0 or -1.
 int sd_rules_observe_title(sd_rules *self, size_t row, uint64_t row_hash, const sd_value *title,
                            sd_number value, const sd_value *stored);
-
-//  Prefetches what sd_rules_observe_title reads first (see sd_titles.h).
-void sd_rules_prefetch_title(const sd_rules *self, uint64_t row_hash, const sd_value *title);
 
 //  Points the attribute key cell of every merged row that was seen in the
 //  current period at its chosen title, owned or borrowed by the rules (see

@@ -1,7 +1,9 @@
 /*  sd_titles: per merged row, the metric sum of each title it was seen
-    with. Candidates and their title strings live in an arena (or borrow
-    the row's string), found through an sd_rowset on the hash of (row,
-    title) and listed in an array of pointers for sd_titles_apply.  */
+    with. Most rows are seen with one title only, the one their own key
+    cell holds, so that candidate is a plain sum in an array indexed by row
+    and costs no hash. Other candidates and their title strings live in an
+    arena, found through an sd_rowset on the hash of (row, title) and
+    listed in an array of pointers for sd_titles_apply.  */
 #include "sd_titles.h"
 
 #include "sd_arena.h"
@@ -25,6 +27,9 @@ struct _sd_titles {
     sd_arena *arena;
     size_t lookup_row;              //  the candidate being looked up
     const sd_value *lookup_title;
+    sd_number *own_sums;            //  per row: the sum for the row's own title
+    bool *own_seen;                 //  per row: the row was seen with its own title
+    size_t own_capacity;
 };
 
 sd_titles *sd_titles_new(void)
@@ -45,6 +50,8 @@ void sd_titles_destroy(sd_titles **self_p)
         return;
     sd_titles *self = *self_p;
     free(self->candidates);
+    free(self->own_sums);
+    free(self->own_seen);
     sd_rowset_destroy(&self->set);
     sd_arena_destroy(&self->arena);
     free(self);
@@ -61,8 +68,7 @@ static bool s_equal(const void *context, const void *item)
 
 //  Appends a candidate for (row, title). Returns it, or NULL when out of
 //  memory.
-static s_candidate *s_append(sd_titles *self, size_t row, const sd_value *title,
-                             const sd_value *stored)
+static s_candidate *s_append(sd_titles *self, size_t row, const sd_value *title)
 {
     if (self->count == self->capacity) {
         size_t capacity = self->capacity ? self->capacity * 2 : 64;
@@ -78,9 +84,7 @@ static s_candidate *s_append(sd_titles *self, size_t row, const sd_value *title,
     added->row = row;
     added->sum = sd_number_int(0);
     added->title = *title;
-    if (stored && sd_cell_equal(stored, title))
-        added->title = *stored;
-    else if (title->kind == SD_VALUE_STRING) {
+    if (title->kind == SD_VALUE_STRING) {
         added->title.as.s.ptr = sd_arena_strndup(self->arena, title->as.s.ptr, title->as.s.len);
         if (!added->title.as.s.ptr)
             return NULL;
@@ -89,20 +93,42 @@ static s_candidate *s_append(sd_titles *self, size_t row, const sd_value *title,
     return added;
 }
 
-void sd_titles_prefetch(const sd_titles *self, uint64_t row_hash, const sd_value *title)
+//  Adds value to the sum of row's own title. Returns 0 or -1.
+static int s_add_own(sd_titles *self, size_t row, sd_number value)
 {
-    sd_rowset_prefetch(self->set, sd_cell_hash(title, row_hash));
+    if (row >= self->own_capacity) {
+        size_t capacity = self->own_capacity ? self->own_capacity * 2 : 1024;
+        while (capacity <= row)
+            capacity *= 2;
+        sd_number *sums = realloc(self->own_sums, capacity * sizeof *sums);
+        if (sums)
+            self->own_sums = sums;
+        bool *seen = realloc(self->own_seen, capacity * sizeof *seen);
+        if (seen)
+            self->own_seen = seen;
+        if (!sums || !seen)
+            return -1;
+        memset(seen + self->own_capacity, 0, (capacity - self->own_capacity) * sizeof *seen);
+        self->own_capacity = capacity;
+    }
+    if (!self->own_seen[row])
+        self->own_sums[row] = sd_number_int(0);
+    self->own_seen[row] = true;
+    self->own_sums[row] = sd_number_add(self->own_sums[row], value);
+    return 0;
 }
 
 int sd_titles_add(sd_titles *self, size_t row, uint64_t row_hash, const sd_value *title,
                   sd_number value, const sd_value *stored)
 {
+    if (stored && sd_cell_equal(stored, title))
+        return s_add_own(self, row, value);
     uint64_t hash = sd_cell_hash(title, row_hash);
     self->lookup_row = row;
     self->lookup_title = title;
     s_candidate *candidate = sd_rowset_find(self->set, hash, s_equal, self);
     if (!candidate) {
-        candidate = s_append(self, row, title, stored);
+        candidate = s_append(self, row, title);
         if (!candidate)
             return -1;
         if (sd_rowset_insert(self->set, hash, candidate) != 0) {
@@ -140,8 +166,14 @@ int sd_titles_apply(const sd_titles *self, sd_merged_row *rows, size_t row_count
             *chosen = i;
     }
     for (size_t r = 0; r < row_count; r++) {
-        if (best[r] != SIZE_MAX)
-            rows[r].keys[key] = self->candidates[best[r]]->title;
+        if (best[r] == SIZE_MAX)
+            continue;
+        const s_candidate *other = self->candidates[best[r]];
+        s_candidate own = {r, rows[r].keys[key], sd_number_int(0)};
+        if (r < self->own_capacity && self->own_seen[r])
+            own.sum = self->own_sums[r];
+        if (r >= self->own_capacity || !self->own_seen[r] || s_beats(other, &own))
+            rows[r].keys[key] = other->title;
     }
     free(best);
     return 0;

@@ -23,15 +23,11 @@ void sd_titles_destroy(sd_titles **self_p);
 
 //  Adds value to the sum of the candidate (row, title), creating it when
 //  new. row_hash is the hash of the row's key, the same for every call on
-//  one row. A new candidate borrows the string of stored (the row's own
-//  title cell, which must outlive the set) when it equals title, and
-//  otherwise keeps a copy. Returns 0 or -1.
+//  one row. stored is the row's own title cell, which must outlive the
+//  set: a title equal to it is summed per row without a copy, and any
+//  other title is copied. Returns 0 or -1.
 int sd_titles_add(sd_titles *self, size_t row, uint64_t row_hash, const sd_value *title,
                   sd_number value, const sd_value *stored);
-
-//  Asks the CPU to load what a later sd_titles_add of (row_hash, title)
-//  reads first.
-void sd_titles_prefetch(const sd_titles *self, uint64_t row_hash, const sd_value *title);
 
 //  Points key cell `key` of every row that has a candidate at its chosen
 //  title, which the set owns or borrows: the rows must not free that cell

@@ -190,6 +190,8 @@ typedef struct {
     char *delivery_id;              //  "" unless the scheduler sends it
     char *yearly_alignment;         //  "calendar" or "weekday"
     char *subject;                  //  mail subject; "" for the reporter's own
+    sd_strings warnings;            //  lines the report shows its readers (a late period's
+                                    //  missing data); optional, empty when absent
 } sd_report_request;
 
 typedef struct {
@@ -339,6 +341,30 @@ int sd_msg_encode(const sd_msg *msg, uint8_t **data, size_t *size, sd_proto_erro
 //  Returns a new message, or NULL with err filled.
 sd_msg *sd_msg_decode(const uint8_t *data, size_t size, const sd_proto_limits *limits,
                       sd_proto_error *err);
+
+//  Receives a table.raw part before its rows: every field is decoded and
+//  checked, part->data has the columns but no cells (data.row_count is 0),
+//  and row_count rows follow. The part is borrowed until
+//  sd_table_raw_decode_rows returns. Returns 0, or -1 to stop.
+typedef int(sd_table_raw_header_fn)(void *arg, const sd_table_raw *part, size_t row_count);
+
+//  Receives one row: column_count cells, valid for this call only. A
+//  string cell points into the body (not NUL-terminated: use its len) and
+//  must not be written or freed. Returns 0, or -1 to stop.
+typedef int(sd_table_row_fn)(void *arg, const sd_value *cells, size_t column_count);
+
+//  Decodes a table.raw body with the checks of sd_msg_decode, but hands
+//  the rows to on_row one by one instead of building a table, so a large
+//  part costs no allocation per cell. on_header runs once, after every
+//  field except the rows has passed, then on_row runs once per row in
+//  order. Returns 0 when the body is a valid table.raw and no callback
+//  returned -1. Otherwise returns -1 with err filled (a body of another
+//  type fails on "type"); rows before the first bad one may have been
+//  handed over by then, so the caller keeps what it built from them aside
+//  until this returns 0. limits may be NULL for the defaults.
+int sd_table_raw_decode_rows(const uint8_t *data, size_t size, const sd_proto_limits *limits,
+                             sd_table_raw_header_fn *on_header, sd_table_row_fn *on_row,
+                             void *arg, sd_proto_error *err);
 
 //  Returns the wire name ("fetch.request") of a type, or NULL.
 const char *sd_msg_type_name(sd_msg_type type);

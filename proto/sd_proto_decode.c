@@ -1,10 +1,14 @@
 /*  sd_proto_decode: msgpack bodies to messages.
 
-    A body passes three stages. First sd_proto_scan walks its headers
-    without allocating (structure, limits, trailing bytes). Then msgpack-c
-    builds an object tree. Last, the readers below check each field against
-    the schema and copy it into the message. Keys the schema does not name are
-    ignored, so a newer peer's additive field does not break this decoder.
+    A body passes four stages. First sd_proto_scan walks its headers
+    without allocating (structure, limits, trailing bytes), and notes where
+    the rows of a table are. Then msgpack-c builds an object tree of the
+    body without those rows. The readers below check each field against
+    the schema and copy it into the message. Last, sd_decode_rows reads the
+    rows from the body itself, into the message (sd_msg_decode) or into the
+    caller's callbacks (sd_table_raw_decode_rows). Keys the schema does not
+    name are ignored, so a newer peer's additive field does not break this
+    decoder.
 */
 #include "sd_proto_internal.h"
 
@@ -131,6 +135,7 @@ static void s_report_request(sd_decoder *decoder, const msgpack_object *map,
     sd_decode_enum_field(decoder, map, "yearly_alignment", sd_proto_yearly_alignments, "calendar",
                          &request->yearly_alignment);
     sd_decode_string_field(decoder, map, "subject", "", &request->subject);
+    sd_decode_strings_field(decoder, map, "warnings", false, &request->warnings);
 }
 
 static void s_output(sd_decoder *decoder, const msgpack_object *object, sd_output *output)
@@ -366,14 +371,44 @@ static sd_msg *s_envelope(sd_decoder *decoder, const msgpack_object *map)
     return msg;
 }
 
-//  Runs msgpack-c over a body that sd_proto_scan accepted, then reads the
-//  message out of the object tree.
+//  Copies the body with its rows array replaced by an empty one, so that
+//  msgpack-c builds no object per cell. Returns the copy (its size in
+//  *copy_size), or NULL when out of memory.
+static uint8_t *s_without_rows(const uint8_t *data, size_t size, const sd_proto_rows_span *rows,
+                               size_t *copy_size)
+{
+    size_t before = (size_t)(rows->header - data);
+    size_t after = size - (size_t)(rows->end - data);
+    uint8_t *copy = malloc(before + 1 + after);
+
+    if (!copy)
+        return NULL;
+    memcpy(copy, data, before);
+    copy[before] = 0x90;
+    if (after > 0)
+        memcpy(copy + before + 1, rows->end, after);
+    *copy_size = before + 1 + after;
+    return copy;
+}
+
+//  Runs msgpack-c over a body that sd_proto_scan accepted, its rows left
+//  out, then reads the message out of the object tree. The rows are read
+//  afterwards, by sd_decode_rows.
 static sd_msg *s_decode_tree(sd_decoder *decoder, const uint8_t *data, size_t size)
 {
     msgpack_unpacked unpacked;
     size_t offset = 0;
     sd_msg *msg = NULL;
+    uint8_t *copy = NULL;
 
+    if (decoder->rows.header) {
+        copy = s_without_rows(data, size, &decoder->rows, &size);
+        if (!copy) {
+            sd_decode_fail(decoder, "out of memory while parsing the body");
+            return NULL;
+        }
+        data = copy;
+    }
     msgpack_unpacked_init(&unpacked);
     msgpack_unpack_return rc = msgpack_unpack_next(&unpacked, (const char *)data, size, &offset);
     if (rc == MSGPACK_UNPACK_NOMEM_ERROR)
@@ -388,7 +423,82 @@ static sd_msg *s_decode_tree(sd_decoder *decoder, const uint8_t *data, size_t si
     if (decoder->failed)
         sd_msg_destroy(&msg);
     msgpack_unpacked_destroy(&unpacked);
+    free(copy);
     return msg;
+}
+
+//  Checks the size of the body and scans it. Returns 0 or -1.
+static int s_begin(sd_decoder *decoder, const uint8_t *data, size_t size,
+                   const sd_proto_limits *limits, sd_proto_limits *defaults)
+{
+    if (!limits) {
+        sd_proto_limits_default(defaults);
+        limits = defaults;
+    }
+    decoder->limits = limits;
+    if (size > limits->max_message_bytes) {
+        sd_proto_fail(decoder->err, NULL, "body is %zu bytes, over the limit of %zu", size,
+                      limits->max_message_bytes);
+        return -1;
+    }
+    return sd_proto_scan_rows(data, size, limits, &decoder->rows, decoder->err);
+}
+
+//  Returns the table of a message type that has rows, or NULL.
+static sd_table_data *s_table_of(sd_msg *msg)
+{
+    if (msg->type == SD_MSG_TABLE_RAW)
+        return &msg->as.table_raw.data;
+    if (msg->type == SD_MSG_TABLE_NORMALIZED)
+        return &msg->as.table_normalized.data;
+    return NULL;
+}
+
+//  Reserves every row of the table at once when the bytes of the rows
+//  could hold them all; a row takes at least one byte more than its
+//  cells. Otherwise rows are added one by one, so that a body cannot make
+//  the decoder reserve more than its size allows. Returns 0 or -1.
+static int s_reserve_rows(sd_decoder *decoder, sd_table_data *data)
+{
+    size_t rows = decoder->table_rows;
+    size_t width = decoder->table_width;
+    size_t bytes = (size_t)(decoder->rows.end - decoder->rows.items);
+
+    if (rows == 0 || width == 0 || width + 1 > bytes / rows)
+        return 0;
+    data->cells = calloc(rows * width, sizeof(*data->cells));
+    if (!data->cells) {
+        sd_decode_fail(decoder, "out of memory for %zu rows", rows);
+        return -1;
+    }
+    data->row_capacity = rows;
+    return 0;
+}
+
+//  Appends one row to the message's table, with its own copy of each
+//  string.
+static int s_append_row(void *arg, sd_decoder *decoder, const sd_value *cells, size_t width)
+{
+    sd_table_data *data = arg;
+
+    if (width == 0) {
+        data->row_count++;
+        return 0;
+    }
+    sd_value *row = sd_table_data_append_row(data);
+    if (!row) {
+        sd_decode_fail(decoder, "out of memory for %zu rows", data->row_count + 1);
+        return -1;
+    }
+    for (size_t c = 0; c < width; c++) {
+        if (cells[c].kind != SD_VALUE_STRING)
+            row[c] = cells[c];
+        else if (sd_value_set_string(&row[c], cells[c].as.s.ptr, cells[c].as.s.len) != 0) {
+            sd_decode_fail(decoder, "out of memory for a string of %zu bytes", cells[c].as.s.len);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 sd_msg *sd_msg_decode(const uint8_t *data, size_t size, const sd_proto_limits *limits,
@@ -397,17 +507,60 @@ sd_msg *sd_msg_decode(const uint8_t *data, size_t size, const sd_proto_limits *l
     sd_proto_limits defaults;
     sd_decoder decoder = {.err = err};
 
-    if (!limits) {
-        sd_proto_limits_default(&defaults);
-        limits = &defaults;
-    }
-    decoder.limits = limits;
-    if (size > limits->max_message_bytes) {
-        sd_proto_fail(err, NULL, "body is %zu bytes, over the limit of %zu", size,
-                      limits->max_message_bytes);
+    if (s_begin(&decoder, data, size, limits, &defaults) != 0)
         return NULL;
+    sd_msg *msg = s_decode_tree(&decoder, data, size);
+    sd_table_data *table = msg ? s_table_of(msg) : NULL;
+    if (table && s_reserve_rows(&decoder, table) == 0)
+        sd_decode_rows(&decoder, s_append_row, table);
+    if (decoder.failed)
+        sd_msg_destroy(&msg);
+    return msg;
+}
+
+typedef struct {
+    sd_table_row_fn *on_row;
+    void *arg;
+} s_row_sink;
+
+static int s_forward_row(void *arg, sd_decoder *decoder, const sd_value *cells, size_t width)
+{
+    (void)decoder;
+    const s_row_sink *sink = arg;
+    return sink->on_row(sink->arg, cells, width);
+}
+
+static int s_ignore_row(void *arg, sd_decoder *decoder, const sd_value *cells, size_t width)
+{
+    (void)arg;
+    (void)decoder;
+    (void)cells;
+    (void)width;
+    return 0;
+}
+
+int sd_table_raw_decode_rows(const uint8_t *data, size_t size, const sd_proto_limits *limits,
+                             sd_table_raw_header_fn *on_header, sd_table_row_fn *on_row,
+                             void *arg, sd_proto_error *err)
+{
+    sd_proto_limits defaults;
+    sd_decoder decoder = {.err = err};
+    s_row_sink sink = {on_row, arg};
+
+    if (s_begin(&decoder, data, size, limits, &defaults) != 0)
+        return -1;
+    sd_msg *msg = s_decode_tree(&decoder, data, size);
+    if (msg && msg->type != SD_MSG_TABLE_RAW) {
+        //  A body of another type fails as sd_msg_decode fails it, and on
+        //  "type" only when it is valid.
+        sd_decode_rows(&decoder, s_ignore_row, NULL);
+        size_t mark = sd_proto_path_key(&decoder.path, "type", 4);
+        sd_decode_fail(&decoder, "is %s; expected table.raw", sd_msg_type_name(msg->type));
+        sd_proto_path_restore(&decoder.path, mark);
     }
-    if (sd_proto_scan(data, size, limits, err) != 0)
-        return NULL;
-    return s_decode_tree(&decoder, data, size);
+    if (!decoder.failed && on_header(arg, &msg->as.table_raw, decoder.table_rows) != 0)
+        sd_decode_fail(&decoder, "the header callback stopped the decoding before the rows");
+    sd_decode_rows(&decoder, s_forward_row, &sink);
+    sd_msg_destroy(&msg);
+    return decoder.failed ? -1 : 0;
 }

@@ -374,7 +374,10 @@ static void s_envelope(s_encoder *self, sd_msg_type type, size_t fields)
 
 static void s_report_request(s_encoder *self, const sd_report_request *request)
 {
-    s_envelope(self, SD_MSG_REPORT_REQUEST, 11);
+    //  warnings is left out when empty, so that a request without any has
+    //  the bytes it had before the field existed.
+    bool with_warnings = request->warnings.count > 0;
+    s_envelope(self, SD_MSG_REPORT_REQUEST, with_warnings ? 12 : 11);
     s_string_field(self, "request_id", request->request_id, NULL);
     s_string_field(self, "report", request->report, NULL);
     s_strings_field(self, "sites", &request->sites);
@@ -387,6 +390,8 @@ static void s_report_request(s_encoder *self, const sd_report_request *request)
     s_enum_field(self, "yearly_alignment",
                  request->yearly_alignment ? request->yearly_alignment : "calendar",
                  sd_proto_yearly_alignments);
+    if (with_warnings)
+        s_strings_field(self, "warnings", &request->warnings);
     s_string_field(self, "subject", request->subject, "");
 }
 

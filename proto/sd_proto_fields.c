@@ -1,5 +1,6 @@
-/*  sd_proto_fields: the decoder's readers of single fields, lists and
-    table cells, working on the object tree msgpack-c built.
+/*  sd_proto_fields: the decoder's readers of single fields, lists, table
+    columns and totals, working on the object tree msgpack-c built. The
+    rows of a table are read from the body itself (sd_proto_rows.c).
 */
 #include "sd_proto_internal.h"
 
@@ -57,25 +58,28 @@ const msgpack_object *sd_decode_find(sd_decoder *decoder, const msgpack_object *
     return found;
 }
 
-//  Checks a str object's length and encoding; allow_nul is for cells.
-static int s_check_str(sd_decoder *decoder, const msgpack_object *object, bool allow_nul)
+int sd_decode_check_text(sd_decoder *decoder, const char *text, size_t len, bool allow_nul)
 {
-    if (object->type != MSGPACK_OBJECT_STR) {
-        sd_decode_fail(decoder, "must be a string");
-        return -1;
-    }
-    size_t len = object->via.str.size;
     if (len > decoder->limits->max_string_bytes) {
         sd_decode_fail(decoder, "is %zu bytes long, over the limit of %zu", len,
                        decoder->limits->max_string_bytes);
         return -1;
     }
-    if (sd_proto_check_text(object->via.str.ptr, len, allow_nul, decoder->err, &decoder->path) !=
-        0) {
+    if (sd_proto_check_text(text, len, allow_nul, decoder->err, &decoder->path) != 0) {
         decoder->failed = true;
         return -1;
     }
     return 0;
+}
+
+//  Checks a str object's length and encoding.
+static int s_check_str(sd_decoder *decoder, const msgpack_object *object)
+{
+    if (object->type != MSGPACK_OBJECT_STR) {
+        sd_decode_fail(decoder, "must be a string");
+        return -1;
+    }
+    return sd_decode_check_text(decoder, object->via.str.ptr, object->via.str.size, false);
 }
 
 static char *s_copy(sd_decoder *decoder, const char *text, size_t len)
@@ -93,7 +97,7 @@ static char *s_copy(sd_decoder *decoder, const char *text, size_t len)
 
 int sd_decode_string(sd_decoder *decoder, const msgpack_object *object, char **out)
 {
-    if (decoder->failed || s_check_str(decoder, object, false) != 0)
+    if (decoder->failed || s_check_str(decoder, object) != 0)
         return -1;
     *out = s_copy(decoder, object->via.str.ptr, object->via.str.size);
     return *out ? 0 : -1;
@@ -277,54 +281,60 @@ void sd_decode_strings_field(sd_decoder *decoder, const msgpack_object *map, con
     sd_proto_path_restore(&decoder->path, mark);
 }
 
-//  Reads one cell. The caller adds the cell's position to the path when
-//  this fails, so that the fast path never formats one.
-static int s_value(sd_decoder *decoder, const msgpack_object *object, sd_value *out)
+//  Describes a msgpack-c object the way the byte reader describes a
+//  header, so that sd_decode_cell checks both alike.
+static void s_as_header(const msgpack_object *object, sd_proto_header *header)
 {
+    memset(header, 0, sizeof(*header));
     switch (object->type) {
     case MSGPACK_OBJECT_NIL:
-        out->kind = SD_VALUE_NIL;
-        return 0;
+        header->kind = SD_PROTO_NIL;
+        break;
     case MSGPACK_OBJECT_BOOLEAN:
-        out->kind = SD_VALUE_BOOL;
-        out->as.b = object->via.boolean;
-        return 0;
+        header->kind = SD_PROTO_BOOL;
+        header->u = object->via.boolean;
+        break;
     case MSGPACK_OBJECT_POSITIVE_INTEGER:
+        header->kind = SD_PROTO_UINT;
+        header->u = object->via.u64;
+        break;
     case MSGPACK_OBJECT_NEGATIVE_INTEGER:
-        out->kind = SD_VALUE_INT;
-        return s_int(decoder, object, &out->as.i);
+        header->kind = SD_PROTO_INT;
+        header->i = object->via.i64;
+        break;
     case MSGPACK_OBJECT_FLOAT32:
     case MSGPACK_OBJECT_FLOAT64:
-        out->kind = SD_VALUE_FLOAT;
-        out->as.f = object->via.f64;
-        return 0;
+        header->kind = SD_PROTO_FLOAT;
+        header->float_width = 8;
+        memcpy(&header->u, &object->via.f64, sizeof(header->u));
+        break;
     case MSGPACK_OBJECT_STR:
-        if (s_check_str(decoder, object, true) != 0)
-            return -1;
-        out->as.s.ptr = s_copy(decoder, object->via.str.ptr, object->via.str.size);
-        if (!out->as.s.ptr)
-            return -1;
-        out->kind = SD_VALUE_STRING;
-        out->as.s.len = object->via.str.size;
-        return 0;
+        header->kind = SD_PROTO_STR;
+        header->payload = (const uint8_t *)object->via.str.ptr;
+        header->count = object->via.str.size;
+        break;
     default:
-        sd_decode_fail(decoder, "must be nil, a boolean, an integer, a float or a string");
-        return -1;
+        header->kind = SD_PROTO_MAP;
+        break;
     }
 }
 
-//  Rewrites the error's field to name the cell (row, column) under the
-//  current path; row is SIZE_MAX for a cell of totals.
-static void s_name_cell(sd_decoder *decoder, size_t row, size_t column)
+//  Reads one cell of totals into out, with its own copy of a string.
+//  The caller adds the cell's position to the path when this fails.
+static int s_value(sd_decoder *decoder, const msgpack_object *object, sd_value *out)
 {
-    size_t mark = decoder->path.len;
+    sd_proto_header header;
 
-    if (row != SIZE_MAX)
-        sd_proto_path_index(&decoder->path, row);
-    sd_proto_path_index(&decoder->path, column);
-    if (decoder->err)
-        snprintf(decoder->err->field, sizeof(decoder->err->field), "%s", decoder->path.text);
-    sd_proto_path_restore(&decoder->path, mark);
+    s_as_header(object, &header);
+    if (sd_decode_cell(decoder, &header, out) != 0)
+        return -1;
+    if (out->kind != SD_VALUE_STRING)
+        return 0;
+    out->as.s.ptr = s_copy(decoder, out->as.s.ptr, out->as.s.len);
+    if (out->as.s.ptr)
+        return 0;
+    out->kind = SD_VALUE_NIL;
+    return -1;
 }
 
 static void s_column(sd_decoder *decoder, const msgpack_object *object, sd_column *column)
@@ -362,68 +372,20 @@ static void s_columns(sd_decoder *decoder, const msgpack_object *map, sd_table_d
     sd_proto_path_restore(&decoder->path, mark);
 }
 
-//  Checks that every row is an array as wide as the table. The cells are
-//  reserved only after this, and msgpack-c has already built one object per
-//  cell, so the reservation is bounded by the body's size.
-static int s_check_rows(sd_decoder *decoder, const msgpack_object *rows, size_t width)
-{
-    for (uint32_t r = 0; r < rows->via.array.size; r++) {
-        const msgpack_object *row = &rows->via.array.ptr[r];
-        if (row->type == MSGPACK_OBJECT_ARRAY && row->via.array.size == width)
-            continue;
-
-        size_t mark = sd_proto_path_index(&decoder->path, r);
-        if (row->type != MSGPACK_OBJECT_ARRAY)
-            sd_decode_fail(decoder, "must be an array");
-        else
-            sd_decode_fail(decoder, "has %" PRIu32 " cells but the table has %zu columns",
-                           row->via.array.size, width);
-        sd_proto_path_restore(&decoder->path, mark);
-        return -1;
-    }
-    return 0;
-}
-
-static void s_cells(sd_decoder *decoder, const msgpack_object *rows, sd_table_data *data)
-{
-    size_t width = data->column_count;
-    size_t row_count = rows->via.array.size;
-
-    if (row_count == 0 || width == 0) {
-        data->row_count = row_count;
-        return;
-    }
-    data->cells = calloc(row_count * width, sizeof(*data->cells));
-    if (!data->cells) {
-        sd_decode_fail(decoder, "out of memory for %zu rows", row_count);
-        return;
-    }
-    data->row_count = row_count;
-    data->row_capacity = row_count;
-
-    sd_value *cell = data->cells;
-    for (size_t r = 0; r < row_count; r++) {
-        const msgpack_object *items = rows->via.array.ptr[r].via.array.ptr;
-        for (size_t c = 0; c < width; c++, cell++) {
-            if (s_value(decoder, &items[c], cell) != 0) {
-                s_name_cell(decoder, r, c);
-                return;
-            }
-        }
-    }
-}
-
 void sd_decode_table_data(sd_decoder *decoder, const msgpack_object *map, sd_table_data *data)
 {
     s_columns(decoder, map, data);
     if (decoder->failed)
         return;
 
+    //  The rows themselves are read by sd_decode_rows, once every other
+    //  field is in: msgpack-c only saw an empty array in their place.
     size_t mark = sd_proto_path_key(&decoder->path, "rows", 4);
     const msgpack_object *rows = sd_decode_find(decoder, map, "rows", true);
-    if (rows && s_check_array(decoder, rows, decoder->limits->max_rows) == 0 &&
-        s_check_rows(decoder, rows, data->column_count) == 0)
-        s_cells(decoder, rows, data);
+    if (rows && s_check_array(decoder, rows, decoder->limits->max_rows) == 0) {
+        decoder->table_width = data->column_count;
+        decoder->table_rows = decoder->rows.header ? decoder->rows.count : 0;
+    }
     sd_proto_path_restore(&decoder->path, mark);
 }
 
@@ -444,7 +406,7 @@ void sd_decode_totals(sd_decoder *decoder, const msgpack_object *map, size_t col
     }
     for (size_t i = 0; *totals && i < column_count && !decoder->failed; i++) {
         if (s_value(decoder, &array->via.array.ptr[i], &(*totals)[i]) != 0)
-            s_name_cell(decoder, SIZE_MAX, i);
+            sd_decode_name_cell(decoder, SIZE_MAX, i);
     }
     sd_proto_path_restore(&decoder->path, mark);
 }

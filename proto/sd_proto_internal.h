@@ -56,6 +56,60 @@ bool sd_proto_date_valid(const char *text, size_t len);
 int sd_proto_check_text(const char *text, size_t len, bool allow_nul, sd_proto_error *err,
                         const sd_proto_path *path);
 
+//  The kinds of msgpack value the byte reader tells apart.
+typedef enum {
+    SD_PROTO_INVALID = 0,
+    SD_PROTO_NIL,
+    SD_PROTO_BOOL,
+    SD_PROTO_UINT,
+    SD_PROTO_INT,
+    SD_PROTO_FLOAT,
+    SD_PROTO_STR,
+    SD_PROTO_BIN,
+    SD_PROTO_EXT,
+    SD_PROTO_ARRAY,
+    SD_PROTO_MAP,
+} sd_proto_kind;
+
+//  One msgpack header. count is the payload length for str, bin and ext,
+//  the item count for arrays and the entry count for maps. u holds an
+//  unsigned integer, a bool (0 or 1) or the bits of a float (width 4 or 8
+//  bytes, in float_width); i holds a signed integer.
+typedef struct {
+    sd_proto_kind kind;
+    uint64_t count;
+    const uint8_t *payload;
+    uint64_t u;
+    int64_t i;
+    uint8_t float_width;
+} sd_proto_header;
+
+//  The bytes left to read: from p up to end.
+typedef struct {
+    const uint8_t *p;
+    const uint8_t *end;
+} sd_proto_reader;
+
+typedef enum {
+    SD_PROTO_READ_OK = 0,
+    SD_PROTO_READ_TRUNCATED,
+    SD_PROTO_READ_BAD_BYTE,
+} sd_proto_read_result;
+
+//  Reads the header at the reader's position, leaving the reader on the
+//  payload of a str, bin or ext (header->count bytes, not checked yet).
+sd_proto_read_result sd_proto_read_header(sd_proto_reader *reader, sd_proto_header *header);
+
+//  Where sd_proto_scan found the first top-level "rows" entry whose value
+//  is a non-empty array. The decoder hands every other byte of the body to
+//  msgpack-c and reads the rows itself, so that no object is built per cell.
+typedef struct {
+    const uint8_t *header;          //  first byte of the array header; NULL when not found
+    const uint8_t *items;           //  first byte of the first row
+    const uint8_t *end;             //  first byte after the last row
+    size_t count;                   //  rows the array declares
+} sd_proto_rows_span;
+
 //  Walks the whole body once without allocating, before msgpack-c parses it.
 //  Rejects malformed or truncated msgpack, a body that is not one map, bytes
 //  after the map, nesting past SD_PROTO_MAX_DEPTH and strings past the
@@ -65,6 +119,9 @@ int sd_proto_check_text(const char *text, size_t len, bool allow_nul, sd_proto_e
 //  a hostile body can make the decoder reserve. Returns 0 or -1.
 int sd_proto_scan(const uint8_t *data, size_t size, const sd_proto_limits *limits,
                   sd_proto_error *err);
+//  The same walk, which also fills rows (never NULL).
+int sd_proto_scan_rows(const uint8_t *data, size_t size, const sd_proto_limits *limits,
+                       sd_proto_rows_span *rows, sd_proto_error *err);
 
 //  The state of one decode. Helpers do nothing once one has failed, so a
 //  decoder of a struct is a plain list of calls. The first error is the one
@@ -75,6 +132,9 @@ typedef struct {
     sd_proto_path path;
     int version;
     bool failed;
+    sd_proto_rows_span rows;        //  from the scan
+    size_t table_width;             //  columns of the table, once its columns are read
+    size_t table_rows;              //  rows sd_decode_rows reads, 0 when none
 } sd_decoder;
 
 void sd_decode_fail(sd_decoder *decoder, const char *format, ...)
@@ -123,8 +183,36 @@ void sd_decode_strings_field(sd_decoder *decoder, const msgpack_object *map, con
 void *sd_decode_items(sd_decoder *decoder, const msgpack_object *map, const char *key,
                       bool required, size_t item_size, size_t *count, const msgpack_object **array);
 
-//  Reads the "columns" and "rows" entries of a table message.
+//  Checks a string value: its length against the limit, then strict UTF-8
+//  (NUL bytes only when allow_nul). Returns 0, or -1 with the decoder
+//  failed.
+int sd_decode_check_text(sd_decoder *decoder, const char *text, size_t len, bool allow_nul);
+
+//  Reads the "columns" entry of a table message and checks that "rows" is
+//  an array. The rows are read afterwards by sd_decode_rows.
 void sd_decode_table_data(sd_decoder *decoder, const msgpack_object *map, sd_table_data *data);
+
+//  Turns one value into a cell: nil, bool, an integer in the int64 range,
+//  a float, or a string (NUL bytes allowed) that out borrows from the body,
+//  not NUL-terminated. Returns 0, or -1 with the decoder failed; the
+//  caller then names the cell with sd_decode_name_cell.
+int sd_decode_cell(sd_decoder *decoder, const sd_proto_header *value, sd_value *out);
+
+//  Rewrites the error's field to name the cell (row, column) under the
+//  current path; row is SIZE_MAX for a cell of totals.
+void sd_decode_name_cell(sd_decoder *decoder, size_t row, size_t column);
+
+//  Receives one row from sd_decode_rows: width cells whose strings are
+//  borrowed from the body and not NUL-terminated. Returns 0, or -1 to stop
+//  (after failing the decoder with its own reason, if it has one).
+typedef int(sd_decode_row_fn)(void *arg, sd_decoder *decoder, const sd_value *cells,
+                              size_t width);
+
+//  Reads the rows the scan found (decoder->table_rows of them) straight
+//  from the body, checking that each is an array as wide as the table and
+//  that each cell is valid, and hands each row to on_row in order. Rows
+//  before a bad one have been handed over when this fails.
+void sd_decode_rows(sd_decoder *decoder, sd_decode_row_fn *on_row, void *arg);
 //  Reads "totals": one cell per column.
 void sd_decode_totals(sd_decoder *decoder, const msgpack_object *map, size_t column_count,
                       sd_value **totals);

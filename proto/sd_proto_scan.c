@@ -2,71 +2,42 @@
 
     The decoder calls sd_proto_scan before it hands a body to msgpack-c, and
     sd_msg_peek_type and sd_msg_peek_int use the same reader to look at one
-    top-level field without decoding the rest.
+    top-level field without decoding the rest. The decoder also reads the
+    rows of a table with it (sd_proto_rows.c).
 */
 #include "sd_proto_internal.h"
 
 #include <inttypes.h>
 #include <string.h>
 
-typedef enum {
-    S_INVALID = 0,
-    S_NIL,
-    S_BOOL,
-    S_UINT,
-    S_INT,
-    S_FLOAT,
-    S_STR,
-    S_BIN,
-    S_EXT,
-    S_ARRAY,
-    S_MAP,
-} s_kind;
-
-//  One msgpack header. count is the payload length for str, bin and ext,
-//  the item count for arrays and the entry count for maps.
-typedef struct {
-    s_kind kind;
-    uint64_t count;
-    const uint8_t *payload;
-    uint64_t u;
-    int64_t i;
-} s_header;
-
-typedef struct {
-    const uint8_t *p;
-    const uint8_t *end;
-} s_reader;
-
 //  Formats 0xc0 to 0xdf. width is the size of the length field, or of the
 //  value itself for numbers; fixed is the payload size of the fixext forms.
 typedef struct {
-    s_kind kind;
+    sd_proto_kind kind;
     uint8_t width;
     uint8_t fixed;
 } s_format;
 
 static const s_format s_formats[32] = {
-    [0x00] = {S_NIL, 0, 0},  [0x01] = {S_INVALID, 0, 0}, [0x02] = {S_BOOL, 0, 0},
-    [0x03] = {S_BOOL, 0, 0}, [0x04] = {S_BIN, 1, 0},     [0x05] = {S_BIN, 2, 0},
-    [0x06] = {S_BIN, 4, 0},  [0x07] = {S_EXT, 1, 0},     [0x08] = {S_EXT, 2, 0},
-    [0x09] = {S_EXT, 4, 0},  [0x0a] = {S_FLOAT, 4, 0},   [0x0b] = {S_FLOAT, 8, 0},
-    [0x0c] = {S_UINT, 1, 0}, [0x0d] = {S_UINT, 2, 0},    [0x0e] = {S_UINT, 4, 0},
-    [0x0f] = {S_UINT, 8, 0}, [0x10] = {S_INT, 1, 0},     [0x11] = {S_INT, 2, 0},
-    [0x12] = {S_INT, 4, 0},  [0x13] = {S_INT, 8, 0},     [0x14] = {S_EXT, 0, 1},
-    [0x15] = {S_EXT, 0, 2},  [0x16] = {S_EXT, 0, 4},     [0x17] = {S_EXT, 0, 8},
-    [0x18] = {S_EXT, 0, 16}, [0x19] = {S_STR, 1, 0},     [0x1a] = {S_STR, 2, 0},
-    [0x1b] = {S_STR, 4, 0},  [0x1c] = {S_ARRAY, 2, 0},   [0x1d] = {S_ARRAY, 4, 0},
-    [0x1e] = {S_MAP, 2, 0},  [0x1f] = {S_MAP, 4, 0},
+    [0x00] = {SD_PROTO_NIL, 0, 0}, [0x01] = {SD_PROTO_INVALID, 0, 0},
+    [0x02] = {SD_PROTO_BOOL, 0, 0}, [0x03] = {SD_PROTO_BOOL, 0, 0},
+    [0x04] = {SD_PROTO_BIN, 1, 0}, [0x05] = {SD_PROTO_BIN, 2, 0},
+    [0x06] = {SD_PROTO_BIN, 4, 0}, [0x07] = {SD_PROTO_EXT, 1, 0},
+    [0x08] = {SD_PROTO_EXT, 2, 0}, [0x09] = {SD_PROTO_EXT, 4, 0},
+    [0x0a] = {SD_PROTO_FLOAT, 4, 0}, [0x0b] = {SD_PROTO_FLOAT, 8, 0},
+    [0x0c] = {SD_PROTO_UINT, 1, 0}, [0x0d] = {SD_PROTO_UINT, 2, 0},
+    [0x0e] = {SD_PROTO_UINT, 4, 0}, [0x0f] = {SD_PROTO_UINT, 8, 0},
+    [0x10] = {SD_PROTO_INT, 1, 0}, [0x11] = {SD_PROTO_INT, 2, 0},
+    [0x12] = {SD_PROTO_INT, 4, 0}, [0x13] = {SD_PROTO_INT, 8, 0},
+    [0x14] = {SD_PROTO_EXT, 0, 1}, [0x15] = {SD_PROTO_EXT, 0, 2},
+    [0x16] = {SD_PROTO_EXT, 0, 4}, [0x17] = {SD_PROTO_EXT, 0, 8},
+    [0x18] = {SD_PROTO_EXT, 0, 16}, [0x19] = {SD_PROTO_STR, 1, 0},
+    [0x1a] = {SD_PROTO_STR, 2, 0}, [0x1b] = {SD_PROTO_STR, 4, 0},
+    [0x1c] = {SD_PROTO_ARRAY, 2, 0}, [0x1d] = {SD_PROTO_ARRAY, 4, 0},
+    [0x1e] = {SD_PROTO_MAP, 2, 0}, [0x1f] = {SD_PROTO_MAP, 4, 0},
 };
 
-typedef enum {
-    S_READ_OK = 0,
-    S_READ_TRUNCATED,
-    S_READ_BAD_BYTE,
-} s_read_result;
-
-static size_t s_left(const s_reader *reader)
+static size_t s_left(const sd_proto_reader *reader)
 {
     return (size_t)(reader->end - reader->p);
 }
@@ -96,62 +67,69 @@ static int64_t s_sign_extend(uint64_t value, size_t width)
 
 //  Reads the header at the reader's position, leaving the reader on the
 //  payload of a str, bin or ext (header->count bytes, not checked yet).
-static s_read_result s_read_header(s_reader *reader, s_header *header)
+static sd_proto_read_result s_read_header(sd_proto_reader *reader, sd_proto_header *header)
 {
-    memset(header, 0, sizeof(*header));
+    *header = (sd_proto_header){.kind = SD_PROTO_INVALID};
     if (s_left(reader) == 0)
-        return S_READ_TRUNCATED;
+        return SD_PROTO_READ_TRUNCATED;
 
     uint8_t byte = *reader->p++;
     if (byte <= 0x7f || byte >= 0xe0) {
-        header->kind = byte <= 0x7f ? S_UINT : S_INT;
+        header->kind = byte <= 0x7f ? SD_PROTO_UINT : SD_PROTO_INT;
         header->u = byte;
         header->i = (int8_t)byte;
-        return S_READ_OK;
+        return SD_PROTO_READ_OK;
     }
     if (byte <= 0xbf) {
         //  fixmap, fixarray and fixstr keep their length in the low bits.
         if (byte <= 0x8f)
-            header->kind = S_MAP;
+            header->kind = SD_PROTO_MAP;
         else if (byte <= 0x9f)
-            header->kind = S_ARRAY;
+            header->kind = SD_PROTO_ARRAY;
         else
-            header->kind = S_STR;
-        header->count = header->kind == S_STR ? byte & 0x1f : byte & 0x0f;
+            header->kind = SD_PROTO_STR;
+        header->count = header->kind == SD_PROTO_STR ? byte & 0x1f : byte & 0x0f;
         header->payload = reader->p;
-        return S_READ_OK;
+        return SD_PROTO_READ_OK;
     }
 
     const s_format *format = &s_formats[byte - 0xc0];
-    if (format->kind == S_INVALID)
-        return S_READ_BAD_BYTE;
-    size_t extra = format->width + (format->kind == S_EXT ? 1 : 0);
+    if (format->kind == SD_PROTO_INVALID)
+        return SD_PROTO_READ_BAD_BYTE;
+    size_t extra = format->width + (format->kind == SD_PROTO_EXT ? 1 : 0);
     if (s_left(reader) < extra)
-        return S_READ_TRUNCATED;
+        return SD_PROTO_READ_TRUNCATED;
 
     uint64_t value = s_big_endian(reader->p, format->width);
     reader->p += extra;
     header->kind = format->kind;
-    header->u = format->kind == S_BOOL ? byte == 0xc3 : value;
+    header->u = format->kind == SD_PROTO_BOOL ? byte == 0xc3 : value;
     header->i = s_sign_extend(value, format->width);
     header->count = format->fixed ? format->fixed : value;
     header->payload = reader->p;
-    if (format->kind == S_FLOAT)
+    if (format->kind == SD_PROTO_FLOAT) {
         header->count = 0;
-    return S_READ_OK;
+        header->float_width = format->width;
+    }
+    return SD_PROTO_READ_OK;
 }
 
-static bool s_has_payload(s_kind kind)
+sd_proto_read_result sd_proto_read_header(sd_proto_reader *reader, sd_proto_header *header)
 {
-    return kind == S_STR || kind == S_BIN || kind == S_EXT;
+    return s_read_header(reader, header);
+}
+
+static bool s_has_payload(sd_proto_kind kind)
+{
+    return kind == SD_PROTO_STR || kind == SD_PROTO_BIN || kind == SD_PROTO_EXT;
 }
 
 //  Skips what follows a header that was just read: the payload, or every
 //  item of a container. Returns 0, or -1 when the body ends first. The
 //  pending count never exceeds the bytes left, so it cannot overflow.
-static int s_skip_rest(s_reader *reader, const s_header *first)
+static int s_skip_rest(sd_proto_reader *reader, const sd_proto_header *first)
 {
-    s_header header = *first;
+    sd_proto_header header = *first;
     uint64_t pending = 0;
 
     while (true) {
@@ -159,12 +137,12 @@ static int s_skip_rest(s_reader *reader, const s_header *first)
             if (header.count > s_left(reader))
                 return -1;
             reader->p += header.count;
-        } else if (header.kind == S_ARRAY || header.kind == S_MAP) {
-            pending += header.kind == S_MAP ? header.count * 2 : header.count;
+        } else if (header.kind == SD_PROTO_ARRAY || header.kind == SD_PROTO_MAP) {
+            pending += header.kind == SD_PROTO_MAP ? header.count * 2 : header.count;
         }
         if (pending == 0)
             return 0;
-        if (pending > s_left(reader) || s_read_header(reader, &header) != S_READ_OK)
+        if (pending > s_left(reader) || s_read_header(reader, &header) != SD_PROTO_READ_OK)
             return -1;
         pending--;
     }
@@ -172,24 +150,24 @@ static int s_skip_rest(s_reader *reader, const s_header *first)
 
 //  Finds key at the top level of the body and reads the header of its
 //  value. Returns 0, or -1 when the body is not a map or lacks the key.
-static int s_find_top_level(const uint8_t *data, size_t size, const char *key, s_reader *reader,
-                            s_header *value)
+static int s_find_top_level(const uint8_t *data, size_t size, const char *key,
+                            sd_proto_reader *reader, sd_proto_header *value)
 {
-    s_header header;
+    sd_proto_header header;
     size_t key_len = strlen(key);
 
     reader->p = data;
     reader->end = data + size;
-    if (!data || s_read_header(reader, &header) != S_READ_OK || header.kind != S_MAP)
+    if (!data || s_read_header(reader, &header) != SD_PROTO_READ_OK || header.kind != SD_PROTO_MAP)
         return -1;
 
     for (uint64_t entries = header.count; entries > 0; entries--) {
-        s_header name;
-        if (s_read_header(reader, &name) != S_READ_OK)
+        sd_proto_header name;
+        if (s_read_header(reader, &name) != SD_PROTO_READ_OK)
             return -1;
-        bool match = name.kind == S_STR && name.count == key_len && s_left(reader) >= key_len &&
-                     memcmp(reader->p, key, key_len) == 0;
-        if (s_skip_rest(reader, &name) != 0 || s_read_header(reader, value) != S_READ_OK)
+        bool match = name.kind == SD_PROTO_STR && name.count == key_len &&
+                     s_left(reader) >= key_len && memcmp(reader->p, key, key_len) == 0;
+        if (s_skip_rest(reader, &name) != 0 || s_read_header(reader, value) != SD_PROTO_READ_OK)
             return -1;
         if (match)
             return 0;
@@ -201,10 +179,10 @@ static int s_find_top_level(const uint8_t *data, size_t size, const char *key, s
 
 int sd_msg_peek_type(const uint8_t *data, size_t size, sd_msg_type *type)
 {
-    s_reader reader;
-    s_header value;
+    sd_proto_reader reader;
+    sd_proto_header value;
 
-    if (s_find_top_level(data, size, "type", &reader, &value) != 0 || value.kind != S_STR ||
+    if (s_find_top_level(data, size, "type", &reader, &value) != 0 || value.kind != SD_PROTO_STR ||
         value.count > s_left(&reader))
         return -1;
     return sd_msg_type_parse((const char *)value.payload, value.count, type);
@@ -212,14 +190,14 @@ int sd_msg_peek_type(const uint8_t *data, size_t size, sd_msg_type *type)
 
 int sd_msg_peek_int(const uint8_t *data, size_t size, const char *key, int64_t *value)
 {
-    s_reader reader;
-    s_header header;
+    sd_proto_reader reader;
+    sd_proto_header header;
 
     if (s_find_top_level(data, size, key, &reader, &header) != 0)
         return -1;
-    if (header.kind == S_UINT && header.u <= INT64_MAX)
+    if (header.kind == SD_PROTO_UINT && header.u <= INT64_MAX)
         *value = (int64_t)header.u;
-    else if (header.kind == S_INT)
+    else if (header.kind == SD_PROTO_INT)
         *value = header.i;
     else
         return -1;
@@ -234,14 +212,17 @@ typedef struct {
     uint64_t index;
     const uint8_t *key; //  last map key read, NULL when it was not a string
     size_t key_len;
+    bool is_rows;       //  the array rows->header points at
 } s_frame;
 
 typedef struct {
-    s_reader reader;
+    sd_proto_reader reader;
     const sd_proto_limits *limits;
     sd_proto_error *err;
     s_frame stack[SD_PROTO_MAX_DEPTH];
     size_t depth;
+    sd_proto_rows_span *rows;
+    const uint8_t *value_start; //  first byte of the header being read
 } s_scanner;
 
 //  Builds the path of the value at the scanner's position.
@@ -301,9 +282,9 @@ static size_t s_array_limit(const s_scanner *scanner)
     return limits->max_array_items;
 }
 
-static int s_scan_container(s_scanner *scanner, const s_header *header)
+static int s_scan_container(s_scanner *scanner, const sd_proto_header *header)
 {
-    bool is_map = header->kind == S_MAP;
+    bool is_map = header->kind == SD_PROTO_MAP;
     size_t limit = is_map ? scanner->limits->max_array_items : s_array_limit(scanner);
     uint64_t steps = is_map ? header->count * 2 : header->count;
 
@@ -319,16 +300,24 @@ static int s_scan_container(s_scanner *scanner, const s_header *header)
     if (scanner->depth == SD_PROTO_MAX_DEPTH)
         return s_scan_fail(scanner, "nests containers deeper than %d levels", SD_PROTO_MAX_DEPTH);
 
+    //  The first non-empty top-level "rows" array is the one the decoder reads.
+    bool is_rows = !is_map && !scanner->rows->header && s_under_top_key(scanner, 1, "rows");
     s_frame *frame = &scanner->stack[scanner->depth++];
     memset(frame, 0, sizeof(*frame));
     frame->is_map = is_map;
     frame->steps = steps;
+    if (is_rows) {
+        frame->is_rows = true;
+        scanner->rows->header = scanner->value_start;
+        scanner->rows->items = scanner->reader.p;
+        scanner->rows->count = (size_t)header->count;
+    }
     return 0;
 }
 
-static int s_scan_payload(s_scanner *scanner, const s_header *header)
+static int s_scan_payload(s_scanner *scanner, const sd_proto_header *header)
 {
-    if (header->kind != S_EXT && header->count > scanner->limits->max_string_bytes)
+    if (header->kind != SD_PROTO_EXT && header->count > scanner->limits->max_string_bytes)
         return s_scan_fail(scanner, "is %" PRIu64 " bytes long, over the limit of %zu",
                            header->count, scanner->limits->max_string_bytes);
     if (header->count > s_left(&scanner->reader))
@@ -339,7 +328,7 @@ static int s_scan_payload(s_scanner *scanner, const s_header *header)
     //  Remember a map key, so that paths name the field that follows it.
     if (scanner->depth > 0) {
         s_frame *frame = &scanner->stack[scanner->depth - 1];
-        if (frame->is_map && frame->index % 2 == 0 && header->kind == S_STR) {
+        if (frame->is_map && frame->index % 2 == 0 && header->kind == SD_PROTO_STR) {
             frame->key = header->payload;
             frame->key_len = header->count;
         }
@@ -357,28 +346,66 @@ static void s_scan_advance(s_scanner *scanner)
         frame->index++;
         if (frame->index < frame->steps)
             return;
+        if (frame->is_rows)
+            scanner->rows->end = scanner->reader.p;
         scanner->depth--;
     }
+}
+
+//  Steps over the scalar forms that fill the arrays of a table (fixint,
+//  nil, bool, fixstr, str 8, uint 8 to 32, float 64) when they sit in an
+//  array and pass every check. Returns true when it did; anything else,
+//  errors included, is left to the general path.
+static bool s_scan_scalar(s_scanner *scanner)
+{
+    const uint8_t *p = scanner->reader.p;
+    size_t left = s_left(&scanner->reader);
+    if (scanner->stack[scanner->depth - 1].is_map || left < 2)
+        return false;
+
+    uint8_t byte = p[0];
+    size_t text = 0;
+    size_t size;
+    if (byte <= 0x7f || byte >= 0xe0 || byte == 0xc0 || byte == 0xc2 || byte == 0xc3)
+        size = 1;
+    else if (byte >= 0xa0 && byte <= 0xbf)
+        size = 1 + (text = byte & 0x1f);
+    else if (byte == 0xd9)
+        size = 2 + (text = p[1]);
+    else if (byte == 0xcc || byte == 0xcd || byte == 0xce)
+        size = 1 + ((size_t)1 << (byte - 0xcc));
+    else if (byte == 0xcb)
+        size = 9;
+    else
+        return false;
+    if (size > left || text > scanner->limits->max_string_bytes)
+        return false;
+    scanner->reader.p += size;
+    s_scan_advance(scanner);
+    return true;
 }
 
 //  Reads one header and what belongs to it directly. Returns 0 or -1.
 static int s_scan_value(s_scanner *scanner)
 {
-    s_header header;
+    sd_proto_header header;
 
+    if (scanner->depth > 0 && s_scan_scalar(scanner))
+        return 0;
     if (scanner->depth > 0) {
         s_frame *frame = &scanner->stack[scanner->depth - 1];
         if (frame->is_map && frame->index % 2 == 0)
             frame->key = NULL;
     }
 
-    s_read_result result = s_read_header(&scanner->reader, &header);
-    if (result == S_READ_TRUNCATED)
+    scanner->value_start = scanner->reader.p;
+    sd_proto_read_result result = s_read_header(&scanner->reader, &header);
+    if (result == SD_PROTO_READ_TRUNCATED)
         return s_scan_fail(scanner, "is truncated: the body ends inside this value");
-    if (result == S_READ_BAD_BYTE)
+    if (result == SD_PROTO_READ_BAD_BYTE)
         return s_scan_fail(scanner, "contains the byte 0xc1, which msgpack never uses");
 
-    if (header.kind == S_ARRAY || header.kind == S_MAP) {
+    if (header.kind == SD_PROTO_ARRAY || header.kind == SD_PROTO_MAP) {
         size_t depth = scanner->depth;
         if (s_scan_container(scanner, &header) != 0)
             return -1;
@@ -394,7 +421,18 @@ static int s_scan_value(s_scanner *scanner)
 int sd_proto_scan(const uint8_t *data, size_t size, const sd_proto_limits *limits,
                   sd_proto_error *err)
 {
-    s_scanner scanner = {.reader = {data, data + size}, .limits = limits, .err = err};
+    sd_proto_rows_span rows;
+
+    return sd_proto_scan_rows(data, size, limits, &rows, err);
+}
+
+int sd_proto_scan_rows(const uint8_t *data, size_t size, const sd_proto_limits *limits,
+                       sd_proto_rows_span *rows, sd_proto_error *err)
+{
+    s_scanner scanner = {
+        .reader = {data, data + size}, .limits = limits, .err = err, .rows = rows};
+
+    memset(rows, 0, sizeof(*rows));
 
     if (size == 0 || !data) {
         sd_proto_fail(err, NULL, "body is empty");

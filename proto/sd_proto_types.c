@@ -92,6 +92,7 @@ static void s_report_request_clear(sd_report_request *request)
     s_free_string(&request->delivery_id);
     s_free_string(&request->yearly_alignment);
     s_free_string(&request->subject);
+    sd_strings_clear(&request->warnings);
 }
 
 static void s_report_reply_clear(sd_report_reply *reply)

@@ -4,9 +4,11 @@
     publish it: SITES sites x 3 periods of table.raw parts, ROWS raw rows in
     all. The spec has the article rules: path blacklist, query strings,
     HTML entities, AMP titles and top title. The parts are encoded to msgpack
-    before timing starts. Each run then decodes every part, merges it with
-    sd_normalize, finishes the table and encodes the table.normalized
-    message, as the aggregator does for parts arriving on the bus.
+    before timing starts. Each run then decodes every part with the row
+    reader of proto/ (sd_table_raw_decode_rows), stages its rows with
+    sd_normalize and merges them, finishes the table and encodes the
+    table.normalized message, as the aggregator does for parts arriving on
+    the bus.
 
     Each run happens in a forked child, so that its memory can be measured
     on its own: the growth of the child's peak resident set (VmHWM, reset
@@ -16,10 +18,13 @@
     is measured both as wall-clock time and as the child's CPU time. On a
     busy machine the CPU time is the steadier of the two.
 
-    With --decode-only a run only decodes the parts (and frees them), which
-    shows how much of the time the message decoder of proto/ takes.
+    With --decode-only a run only decodes the parts with the row reader
+    (the callbacks do nothing), which shows how much of the time decoding
+    takes; --decode-messages decodes them with sd_msg_decode into whole
+    messages instead, for comparison.
 
-    Usage: bench_normalize [--rows N] [--sites N] [--runs N] [--decode-only]
+    Usage: bench_normalize [--rows N] [--sites N] [--runs N]
+                           [--decode-only | --decode-messages]
 */
 #include "sd_normalize.h"
 #include "sd_proto.h"
@@ -40,7 +45,8 @@ typedef struct {
     size_t rows;
     size_t sites;
     size_t runs;
-    bool decode_only;               //  --decode-only: time sd_msg_decode alone, for comparison
+    bool decode_only;               //  --decode-only: time the row reader alone, for comparison
+    bool decode_messages;           //  --decode-messages: time sd_msg_decode alone
 } s_options;
 
 typedef struct {
@@ -259,17 +265,59 @@ static int s_reset_peak(void)
     return fclose(file) == 0 ? rc : -1;
 }
 
-//  Decodes every part and frees it again. Returns 0 or -1.
-static int s_run_decode(const s_parts *parts)
+static int s_ignore_header(void *arg, const sd_table_raw *part, size_t row_count)
+{
+    (void)arg;
+    (void)part;
+    (void)row_count;
+    return 0;
+}
+
+static int s_ignore_row(void *arg, const sd_value *cells, size_t column_count)
+{
+    (void)arg;
+    (void)cells;
+    (void)column_count;
+    return 0;
+}
+
+//  Decodes every part, with the row reader the merge uses or, with
+//  messages set, into messages that are freed again. Returns 0 or -1.
+static int s_run_decode(const s_parts *parts, bool messages)
 {
     for (size_t i = 0; i < parts->count; i++) {
         sd_proto_error err;
+        if (!messages) {
+            if (sd_table_raw_decode_rows(parts->bodies[i], parts->sizes[i], NULL, s_ignore_header,
+                                         s_ignore_row, NULL, &err) != 0)
+                return -1;
+            continue;
+        }
         sd_msg *msg = sd_msg_decode(parts->bodies[i], parts->sizes[i], NULL, &err);
         if (!msg)
             return -1;
         sd_msg_destroy(&msg);
     }
     return 0;
+}
+
+//  Creates the table's state from its first part and starts each part,
+//  as the aggregator does for a part arriving on the bus.
+static int s_on_header(void *arg, const sd_table_raw *part, size_t row_count)
+{
+    sd_normalize **state = arg;
+    if (!*state)
+        *state = sd_normalize_new(part);
+    if (!*state || sd_normalize_begin(*state, part, row_count) != SD_NORMALIZE_ADDED)
+        return -1;
+    return 0;
+}
+
+static int s_on_row(void *arg, const sd_value *cells, size_t column_count)
+{
+    (void)column_count;
+    sd_normalize **state = arg;
+    return sd_normalize_stage_row(*state, cells);
 }
 
 //  Decodes, merges and finishes the table. Returns 0 or -1.
@@ -279,17 +327,14 @@ static int s_run(const s_parts *parts, s_result *result)
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < parts->count; i++) {
         sd_proto_error err;
-        sd_msg *msg = sd_msg_decode(parts->bodies[i], parts->sizes[i], NULL, &err);
-        if (!msg) {
+        if (sd_table_raw_decode_rows(parts->bodies[i], parts->sizes[i], NULL, s_on_header,
+                                     s_on_row, &state, &err) != 0) {
             fprintf(stderr, "bench_normalize: decoding part %zu failed: %s: %s\n", i, err.field,
                     err.text);
-            return -1;
-        }
-        if (!state)
-            state = sd_normalize_new(&msg->as.table_raw);
-        if (!state || sd_normalize_add(state, &msg->as.table_raw, NULL, 0) != SD_NORMALIZE_ADDED)
             rc = -1;
-        sd_msg_destroy(&msg);
+        }
+        else if (sd_normalize_commit(state, NULL, 0) != SD_NORMALIZE_ADDED)
+            rc = -1;
     }
 
     sd_msg *table = rc == 0 ? sd_normalize_finish(state) : NULL;
@@ -306,7 +351,7 @@ static int s_run(const s_parts *parts, s_result *result)
 }
 
 //  Runs once in a forked child and reads its result. Returns 0 or -1.
-static int s_run_child(const s_parts *parts, bool decode_only, s_result *result)
+static int s_run_child(const s_parts *parts, const s_options *options, s_result *result)
 {
     int pipe_fds[2];
     if (pipe(pipe_fds) != 0)
@@ -321,7 +366,9 @@ static int s_run_child(const s_parts *parts, bool decode_only, s_result *result)
         bool peak_reset = s_reset_peak() == 0;
         double start = s_clock(CLOCK_MONOTONIC);
         double cpu_start = s_clock(CLOCK_PROCESS_CPUTIME_ID);
-        int rc = decode_only ? s_run_decode(parts) : s_run(parts, &measured);
+        int rc = options->decode_only || options->decode_messages
+                     ? s_run_decode(parts, options->decode_messages)
+                     : s_run(parts, &measured);
         measured.seconds = s_clock(CLOCK_MONOTONIC) - start;
         measured.cpu_seconds = s_clock(CLOCK_PROCESS_CPUTIME_ID) - cpu_start;
         long peak_kib = s_status_kib("VmHWM");
@@ -354,10 +401,14 @@ static int s_compare_doubles(const void *a, const void *b)
 
 static int s_parse(int argc, char *argv[], s_options *options)
 {
-    *options = (s_options){1000000, 50, 5, false};
+    *options = (s_options){1000000, 50, 5, false, false};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--decode-only") == 0) {
             options->decode_only = true;
+            continue;
+        }
+        if (strcmp(argv[i], "--decode-messages") == 0) {
+            options->decode_messages = true;
             continue;
         }
         size_t *target = strcmp(argv[i], "--rows") == 0    ? &options->rows
@@ -367,7 +418,8 @@ static int s_parse(int argc, char *argv[], s_options *options)
         char *end = NULL;
         if (!target || i + 1 >= argc || (*target = strtoull(argv[++i], &end, 10)) == 0 || *end) {
             fprintf(stderr, "usage: bench_normalize [--rows N] [--sites N] [--runs N] "
-                            "[--decode-only] (every N a positive integer)\n");
+                            "[--decode-only | --decode-messages] (every N a positive "
+                            "integer)\n");
             return -1;
         }
     }
@@ -390,7 +442,7 @@ int main(int argc, char *argv[])
     long maxrss_kib = 0;
     s_result result = {0};
     for (size_t r = 0; seconds && cpu_seconds && r < options.runs; r++) {
-        if (s_run_child(&parts, options.decode_only, &result) != 0) {
+        if (s_run_child(&parts, &options, &result) != 0) {
             fprintf(stderr, "bench_normalize: run %zu failed\n", r + 1);
             return 1;
         }

@@ -331,6 +331,8 @@ static void test_top_title(void **state)
     (void)state;
     //  /a: "Old" 3 + 4 = 7 beats "New" 5; previous titles do not count.
     //  /b: "Alpha" and "Beta" tie on 2, the lower title wins.
+    //  /d: "Alpha", the row's own title (seen first), ties with "Beta"
+    //  and wins; /e: its own "Low" 1 loses to "High" 3.
     static const rule_case cases[] = {
         {"most pageviews", {"pagePath", "pageTitle", NULL},
          {{"top_title", {"pagePath", "pageTitle", "screenPageViews", NULL}}},
@@ -338,10 +340,15 @@ static void test_top_title(void **state)
          {{"a", "previous", NULL, NULL, 2, {{S("/a"), S("Prev"), I(100)}, {S("/c"), S("X"), I(9)}}},
           {"a", "current", NULL, NULL, 6,
            {{S("/a"), S("Old"), I(3)}, {S("/a"), S("New"), I(5)}, {S("/a"), S("Old"), I(4)},
-            {S("/b"), S("Beta"), I(2)}, {S("/b"), S("Alpha"), I(2)}, {S("/c"), S("C"), I(1)}}}},
-         2,
-         {{{"/a", "Old"}, 12, 100, false}, {{"/b", "Alpha"}, 4, 0, true}, {{"/c", "C"}, 1, 9, false}},
+            {S("/b"), S("Beta"), I(2)}, {S("/b"), S("Alpha"), I(2)}, {S("/c"), S("C"), I(1)}}},
+          {"b", "current", NULL, NULL, 4,
+           {{S("/d"), S("Alpha"), I(2)}, {S("/d"), S("Beta"), I(2)}, {S("/e"), S("Low"), I(1)},
+            {S("/e"), S("High"), I(3)}}}},
          3,
+         {{{"/a", "Old"}, 12, 100, false}, {{"/b", "Alpha"}, 4, 0, true},
+          {{"/d", "Alpha"}, 4, 0, true}, {{"/e", "High"}, 4, 0, true},
+          {{"/c", "C"}, 1, 9, false}},
+         5,
          NULL},
         {"metric that is not summed", {"pagePath", "pageTitle", NULL},
          {{"top_title", {"pagePath", "pageTitle", "views", NULL}}},
@@ -549,6 +556,65 @@ static void test_entities_decode(void **state)
     }
 }
 
+//  Rows staged one by one may point into a message body with no NUL after
+//  a value. The path blacklist's regex must read the value only (the
+//  sanitizer build would catch a read past it), and the rewritten values
+//  must outlive the next row.
+static void test_unterminated_values(void **state)
+{
+    (void)state;
+    test_spec description = {.keys = {"pagePath", "pageTitle", NULL},
+                             .sum = {"screenPageViews", NULL},
+                             .derived = PAGEVIEWS,
+                             .sort_column = "pageviews",
+                             .descending = true,
+                             .rules = {{"path_blacklist", {"pagePath", "^/page/[0-9]+/?$", NULL}},
+                                       {"decode_entities", {"pageTitle", NULL}}}};
+    static const test_columns columns = {"pagePath", "pageTitle", "screenPageViews", NULL};
+    static const test_part empty = {"a", "current", NULL, NULL, 0, {{S("")}}};
+    static const char *const rows[][2] = {
+        {"/page/12", "Index"}, {"/page/x", "A &amp; B"}, {"/b", "C &lt; D"}};
+    sd_table_spec spec;
+    test_spec_build(&description, &spec);
+    sd_msg *header = test_part_build(&spec, columns, &empty, "r1", "t1", 1, 0);
+    sd_normalize *merge = sd_normalize_new(&header->as.table_raw);
+    assert_non_null(merge);
+    assert_int_equal(sd_normalize_begin(merge, &header->as.table_raw, 3), SD_NORMALIZE_ADDED);
+
+    char *texts[3][2];
+    for (size_t r = 0; r < 3; r++) {
+        sd_value cells[3] = {{.kind = SD_VALUE_STRING}, {.kind = SD_VALUE_STRING},
+                             {.kind = SD_VALUE_INT, .as.i = 10 + (int64_t)r}};
+        for (size_t c = 0; c < 2; c++) {
+            size_t len = strlen(rows[r][c]);
+            texts[r][c] = malloc(len);
+            assert_non_null(texts[r][c]);
+            memcpy(texts[r][c], rows[r][c], len);
+            cells[c].as.s.ptr = texts[r][c];
+            cells[c].as.s.len = len;
+        }
+        assert_int_equal(sd_normalize_stage_row(merge, cells), 0);
+    }
+    assert_int_equal(sd_normalize_commit(merge, NULL, 0), SD_NORMALIZE_ADDED);
+    for (size_t r = 0; r < 3; r++) {
+        free(texts[r][0]);
+        free(texts[r][1]);
+    }
+
+    sd_msg *msg = sd_normalize_finish(merge);
+    assert_non_null(msg);
+    const sd_table_data *table = &msg->as.table_normalized.data;
+    assert_int_equal(table->row_count, 2);
+    test_expect_string(table, test_row(table, 0), "pagePath", "/b");
+    test_expect_string(table, test_row(table, 0), "pageTitle", "C < D");
+    test_expect_string(table, test_row(table, 1), "pagePath", "/page/x");
+    test_expect_string(table, test_row(table, 1), "pageTitle", "A & B");
+    sd_msg_destroy(&msg);
+    sd_msg_destroy(&header);
+    sd_normalize_destroy(&merge);
+    sd_table_spec_clear(&spec);
+}
+
 int main(int argc, char *argv[])
 {
     const struct CMUnitTest tests[] = {
@@ -564,6 +630,7 @@ int main(int argc, char *argv[])
         cmocka_unit_test(test_rejected_rules),
         cmocka_unit_test(test_share_matrix),
         cmocka_unit_test(test_entities_decode),
+        cmocka_unit_test(test_unterminated_values),
     };
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);

@@ -58,6 +58,7 @@ EXPECTED = {
         "formats": ["html", "csv"], "recipients": ["ops@example.org"],
         "deadline_ms": 1767225600123, "delivery_id": "dlv-7", "yearly_alignment": "weekday",
         "subject": "Wochenbericht \u00fcber ga-core",
+        "warnings": ["sent 2 days late: site-a has no data for hours 14-23"],
     },
     "report.reply": {
         "v": 2, "type": "report.reply", "request_id": "req-1", "status": "partial",
@@ -218,7 +219,7 @@ def write_python_bodies(folder):
         bodies[name + ".v1"] = version_1(EXPECTED[name])
     bodies["report.request.defaults"] = without(
         EXPECTED["report.request"], "recipients", "delivery_id", "yearly_alignment",
-        "subject")
+        "subject", "warnings")
     bodies["error.defaults"] = without(EXPECTED["error"], "id")
     extra = copy.deepcopy(EXPECTED["table.raw"])
     extra["added_in_a_later_version"] = {"nested": [1, 2.5, None, b"\x01"]}

@@ -65,6 +65,7 @@ static sd_msg *s_expected(const body_file *file)
         s_replace(&msg->as.report_request.delivery_id, "");
         s_replace(&msg->as.report_request.yearly_alignment, "calendar");
         s_replace(&msg->as.report_request.subject, "");
+        sd_strings_clear(&msg->as.report_request.warnings);
     } else if (file->variant == DEFAULTS && file->type == SD_MSG_ERROR) {
         s_replace(&msg->as.error.id, "");
     }

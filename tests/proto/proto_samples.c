@@ -83,6 +83,8 @@ static void s_report_request(sd_report_request *request)
     request->delivery_id = s_dup("dlv-7");
     request->yearly_alignment = s_dup("weekday");
     request->subject = s_dup("Wochenbericht über ga-core");
+    s_list(&request->warnings,
+           (const char *const[]){"sent 2 days late: site-a has no data for hours 14-23", NULL});
 }
 
 static void s_report_reply(sd_report_reply *reply)
@@ -562,6 +564,7 @@ static void s_cmp_report_request(s_compare *self, const sd_report_request *e,
     s_text(self, "delivery_id", e->delivery_id, a->delivery_id);
     s_text(self, "yearly_alignment", e->yearly_alignment, a->yearly_alignment);
     s_text(self, "subject", e->subject, a->subject);
+    s_strings(self, "warnings", &e->warnings, &a->warnings);
 }
 
 static void s_cmp_report_reply(s_compare *self, const sd_report_reply *e, const sd_report_reply *a)
@@ -756,4 +759,66 @@ int proto_compare(const sd_msg *expected, const sd_msg *actual, FILE *log)
         break;
     }
     return self.differences;
+}
+
+//  ---------------------------------------------------------------------
+//  Checking sd_table_raw_decode_rows against sd_msg_decode
+
+typedef struct {
+    const sd_msg *expected;
+    FILE *log;
+    int differences;
+    sd_table_data rows;             //  copies of the rows received
+} s_rows_check;
+
+//  Compares every field but the rows, which arrive next.
+static int s_check_header(void *arg, const sd_table_raw *part, size_t row_count)
+{
+    s_rows_check *check = arg;
+    const sd_msg *expected = check->expected;
+    if (!expected || expected->type != SD_MSG_TABLE_RAW) {
+        check->differences++;
+        return sd_table_data_init(&check->rows, part->data.columns, part->data.column_count, 0);
+    }
+    sd_msg actual = *expected;
+    actual.as.table_raw = *part;
+    actual.as.table_raw.data = expected->as.table_raw.data;
+    check->differences += proto_compare(expected, &actual, check->log);
+    if (row_count != expected->as.table_raw.data.row_count || part->data.row_count != 0) {
+        fprintf(check->log, "header announces %zu rows, expected %zu\n", row_count,
+                expected->as.table_raw.data.row_count);
+        check->differences++;
+    }
+    return sd_table_data_init(&check->rows, part->data.columns, part->data.column_count,
+                              row_count);
+}
+
+static int s_collect_row(void *arg, const sd_value *cells, size_t column_count)
+{
+    s_rows_check *check = arg;
+    if (column_count != check->rows.column_count)
+        check->differences++;
+    sd_value *row = sd_table_data_append_row(&check->rows);
+    for (size_t c = 0; row && c < column_count && c < check->rows.column_count; c++) {
+        if (cells[c].kind != SD_VALUE_STRING)
+            row[c] = cells[c];
+        else if (sd_value_set_string(&row[c], cells[c].as.s.ptr, cells[c].as.s.len) != 0)
+            return -1;
+    }
+    return row ? 0 : -1;
+}
+
+int proto_check_rows(const uint8_t *data, size_t size, const sd_proto_limits *limits,
+                     const sd_msg *expected, sd_proto_error *err, FILE *log)
+{
+    s_rows_check check = {.expected = expected, .log = log};
+    int rc = sd_table_raw_decode_rows(data, size, limits, s_check_header, s_collect_row, &check,
+                                      err);
+    if (rc == 0 && expected && expected->type == SD_MSG_TABLE_RAW) {
+        sd_msg actual = *expected;
+        actual.as.table_raw.data = check.rows;
+        check.differences += proto_compare(expected, &actual, log);
+    }
+    sd_table_data_clear(&check.rows);
+    return rc == 0 ? check.differences : -1;
 }

@@ -1,5 +1,6 @@
 /*  proto malformed input: a table of bodies the decoder must reject, each
-    with the field and the words the error must name.
+    with the field and the words the error must name. Every body also goes
+    through sd_table_raw_decode_rows, which must give the same outcome.
 
     Most cases start from a valid body written as JSON, change one value
     (by a path such as "queries.1.periods.0.start") and convert the result
@@ -126,6 +127,13 @@ static const malformed_case s_cases[] = {
      "must be a string"},
     {"sites not an array", &s_report_request, "sites", "\"all\"", DEFAULT, "sites",
      "must be an array"},
+    {"report.request version 1", &s_report_request, "v", "1", DEFAULT, NULL, NULL},
+    {"request warnings listed", &s_report_request, "warnings", "[\"sent late\"]", DEFAULT, NULL,
+     NULL},
+    {"request warnings not an array", &s_report_request, "warnings", "\"sent late\"", DEFAULT,
+     "warnings", "must be an array"},
+    {"request warning not a string", &s_report_request, "warnings", "[\"sent late\", 5]",
+     DEFAULT, "warnings[1]", "must be a string"},
     {"code as float", &s_error, "code", "503.0", DEFAULT, "code", "must be an integer"},
     {"text as nil", &s_error, "text", "null", DEFAULT, "text", "must be a string"},
     {"query not a map", &s_fetch_request, "queries.1", "[]", DEFAULT, "queries[1]",
@@ -366,13 +374,39 @@ static void s_build(const malformed_case *test, msgpack_sbuffer *buffer)
     json_decref(root);
 }
 
-//  Decodes the body and checks the outcome against field and text.
+//  Decodes the body with sd_table_raw_decode_rows too: it must reject
+//  what sd_msg_decode rejects with the same error, accept a table.raw with
+//  the same fields and rows, and reject any other type on "type".
+static void s_expect_rows(const char *name, const uint8_t *data, size_t size,
+                          const sd_proto_limits *limits, const sd_msg *decoded,
+                          const sd_proto_error *decode_err)
+{
+    sd_proto_error err = {{0}, {0}};
+    int rc = proto_check_rows(data, size, limits, decoded, &err, stderr);
+
+    if (decoded && decoded->type == SD_MSG_TABLE_RAW) {
+        if (rc != 0)
+            fail_msg("%s: the row reader gave %d: %s: %s", name, rc, err.field, err.text);
+    } else if (decoded) {
+        if (rc != -1 || strcmp(err.field, "type") != 0 || !strstr(err.text, "expected table.raw"))
+            fail_msg("%s: the row reader did not reject the type: %s: %s", name, err.field,
+                     err.text);
+    } else if (rc != -1 || strcmp(err.field, decode_err->field) != 0 ||
+               strcmp(err.text, decode_err->text) != 0) {
+        fail_msg("%s: the row reader gave \"%s: %s\", sd_msg_decode \"%s: %s\"", name, err.field,
+                 err.text, decode_err->field, decode_err->text);
+    }
+}
+
+//  Decodes the body and checks the outcome against field and text, with
+//  both decoding entry points.
 static void s_expect(const char *name, const uint8_t *data, size_t size,
                      const sd_proto_limits *limits, const char *field, const char *text)
 {
     sd_proto_error err = {{0}, {0}};
     sd_msg *msg = sd_msg_decode(data, size, limits, &err);
 
+    s_expect_rows(name, data, size, limits, msg, &err);
     if (!field) {
         if (!msg)
             fail_msg("%s: rejected: %s: %s", name, err.field, err.text);
@@ -509,6 +543,7 @@ static void test_truncated_bodies(void **state)
             memcpy(prefix, data, cut);
             sd_msg *decoded = sd_msg_decode(prefix, cut, NULL, &err);
             assert_null(decoded);
+            s_expect_rows("truncated body", prefix, cut, NULL, NULL, &err);
             if (cut > 0 && !strstr(err.text, "truncated"))
                 fail_msg("%s cut at %zu: \"%s\"", sd_msg_type_name(type), cut, err.text);
             free(prefix);

@@ -1,7 +1,9 @@
 /*  proto mutated bodies: thousands of valid bodies with bytes changed,
     inserted or cut off must decode or be rejected, never crash, read out
     of bounds or leak (the sanitizer build checks those). A body that still
-    decodes must encode again and decode to the same fields.
+    decodes must encode again and decode to the same fields. Each body also
+    goes through sd_table_raw_decode_rows, which must agree with
+    sd_msg_decode.
 */
 #include "proto_samples.h"
 
@@ -77,6 +79,27 @@ static void s_check_accepted(const sd_msg *msg)
     free(data);
 }
 
+//  sd_table_raw_decode_rows must agree with sd_msg_decode on every body:
+//  the same fields and rows for a table.raw, a rejection on "type" for
+//  another type, and the same error for a body sd_msg_decode rejects.
+static void s_check_row_reader(const uint8_t *data, size_t size, const sd_msg *msg,
+                               const sd_proto_error *decode_err)
+{
+    sd_proto_error err = {{0}, {0}};
+    int rc = proto_check_rows(data, size, NULL, msg, &err, stderr);
+
+    if (msg && msg->type == SD_MSG_TABLE_RAW)
+        assert_int_equal(rc, 0);
+    else if (msg) {
+        assert_int_equal(rc, -1);
+        assert_string_equal(err.field, "type");
+    } else {
+        assert_int_equal(rc, -1);
+        assert_string_equal(err.field, decode_err->field);
+        assert_string_equal(err.text, decode_err->text);
+    }
+}
+
 static void test_mutated_bodies(void **state)
 {
     (void)state;
@@ -94,6 +117,7 @@ static void test_mutated_bodies(void **state)
             sd_proto_error err;
             size_t mutated_size = s_mutate(body, size, mutated, &seed);
             sd_msg *msg = sd_msg_decode(mutated, mutated_size, NULL, &err);
+            s_check_row_reader(mutated, mutated_size, msg, &err);
             if (msg) {
                 accepted++;
                 s_check_accepted(msg);
