@@ -1,15 +1,17 @@
 /*  statsdash-scheduler: sends each scheduled report once its period is due
     and its data complete. Runs as a service (a tick every
     scheduler.interval_s seconds), as one tick for cron (--once), as a
-    plan printer (--dry-run), or runs one operator command.  */
-#include <getopt.h>
+    plan printer (--dry-run), or runs one operator command. Exit statuses
+    are those of sd_service.h.  */
 #include <stdio.h>
-#include <string.h>
 
 #include "sd_config.h"
 #include "sd_lock.h"
 #include "sd_log.h"
 #include "sd_scheduler.h"
+#include "sd_service.h"
+
+#define S_PROGRAM "statsdash-scheduler"
 
 static const char s_usage[] =
     "Usage: statsdash-scheduler -c FILE [--once] [--dry-run]\n"
@@ -73,14 +75,71 @@ static void s_set_mode(s_args *args, s_mode mode, const char *report_id)
         args->report_id = report_id;
 }
 
+enum {
+    S_OPTION_ONCE = SD_SERVICE_OPTION_FIRST,
+    S_OPTION_DRY_RUN,
+    S_OPTION_RESEND,
+    S_OPTION_SKIP,
+    S_OPTION_BACKFILL,
+    S_OPTION_DATE,
+    S_OPTION_FROM,
+    S_OPTION_TO,
+};
+
+static const struct option s_options[] = {
+    {"once", no_argument, NULL, S_OPTION_ONCE},
+    {"dry-run", no_argument, NULL, S_OPTION_DRY_RUN},
+    {"resend", required_argument, NULL, S_OPTION_RESEND},
+    {"skip", required_argument, NULL, S_OPTION_SKIP},
+    {"backfill", required_argument, NULL, S_OPTION_BACKFILL},
+    {"date", required_argument, NULL, S_OPTION_DATE},
+    {"from", required_argument, NULL, S_OPTION_FROM},
+    {"to", required_argument, NULL, S_OPTION_TO},
+    {NULL, 0, NULL, 0},
+};
+
+//  Records one of the scheduler's own options in arg, an s_args. Returns 0,
+//  because s_check_args checks the combinations once every option is read.
+static int s_handle_option(int option, const char *value, void *arg)
+{
+    s_args *args = arg;
+    switch (option) {
+    case S_OPTION_ONCE:
+        s_set_mode(args, S_ONCE, NULL);
+        break;
+    case S_OPTION_DRY_RUN:
+        s_set_mode(args, S_DRY_RUN, NULL);
+        break;
+    case S_OPTION_RESEND:
+        s_set_mode(args, S_RESEND, value);
+        break;
+    case S_OPTION_SKIP:
+        s_set_mode(args, S_SKIP, value);
+        break;
+    case S_OPTION_BACKFILL:
+        s_set_mode(args, S_BACKFILL, value);
+        break;
+    case S_OPTION_DATE:
+        args->date = value;
+        break;
+    case S_OPTION_FROM:
+        args->from = value;
+        break;
+    case S_OPTION_TO:
+        args->to = value;
+        break;
+    default:
+        return -1;
+    }
+    return 0;
+}
+
 //  Checks that the options of the chosen mode, and only those, are given.
-//  Returns 0, or -1 after printing why.
+//  Returns SD_SERVICE_CONTINUE, or SD_EXIT_USAGE after printing why.
 static int s_check_args(const s_args *args)
 {
     const char *problem = NULL;
-    if (!args->config_path)
-        problem = "missing option -c FILE";
-    else if (args->modes_given > 1)
+    if (args->modes_given > 1)
         problem = "give only one of --once, --dry-run, --resend, --skip and --backfill";
     else if ((args->mode == S_RESEND || args->mode == S_SKIP) && !args->date)
         problem = "--resend and --skip need --date YYYY-MM-DD";
@@ -91,87 +150,8 @@ static int s_check_args(const s_args *args)
     else if ((args->from || args->to) && args->mode != S_BACKFILL)
         problem = "--from and --to go with --backfill";
     if (!problem)
-        return 0;
-    fprintf(stderr, "statsdash-scheduler: %s; run \"statsdash-scheduler --help\"\n", problem);
-    return -1;
-}
-
-//  Parses the options. Returns -1 to continue, or the exit status when the
-//  program should stop now.
-static int s_parse_options(int argc, char **argv, s_args *args)
-{
-    enum {
-        OPT_ONCE = 256,
-        OPT_DRY_RUN,
-        OPT_RESEND,
-        OPT_SKIP,
-        OPT_BACKFILL,
-        OPT_DATE,
-        OPT_FROM,
-        OPT_TO,
-        OPT_VERSION
-    };
-    static const struct option options[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, OPT_VERSION},
-        {"once", no_argument, NULL, OPT_ONCE},
-        {"dry-run", no_argument, NULL, OPT_DRY_RUN},
-        {"resend", required_argument, NULL, OPT_RESEND},
-        {"skip", required_argument, NULL, OPT_SKIP},
-        {"backfill", required_argument, NULL, OPT_BACKFILL},
-        {"date", required_argument, NULL, OPT_DATE},
-        {"from", required_argument, NULL, OPT_FROM},
-        {"to", required_argument, NULL, OPT_TO},
-        {NULL, 0, NULL, 0},
-    };
-    int option;
-    while ((option = getopt_long(argc, argv, "c:h", options, NULL)) != -1) {
-        switch (option) {
-        case 'c':
-            args->config_path = optarg;
-            break;
-        case 'h':
-            fputs(s_usage, stdout);
-            return 0;
-        case OPT_VERSION:
-            printf("statsdash-scheduler %s\n", STATSDASH_VERSION);
-            return 0;
-        case OPT_ONCE:
-            s_set_mode(args, S_ONCE, NULL);
-            break;
-        case OPT_DRY_RUN:
-            s_set_mode(args, S_DRY_RUN, NULL);
-            break;
-        case OPT_RESEND:
-            s_set_mode(args, S_RESEND, optarg);
-            break;
-        case OPT_SKIP:
-            s_set_mode(args, S_SKIP, optarg);
-            break;
-        case OPT_BACKFILL:
-            s_set_mode(args, S_BACKFILL, optarg);
-            break;
-        case OPT_DATE:
-            args->date = optarg;
-            break;
-        case OPT_FROM:
-            args->from = optarg;
-            break;
-        case OPT_TO:
-            args->to = optarg;
-            break;
-        default:
-            fprintf(stderr,
-                    "statsdash-scheduler: invalid option; run \"statsdash-scheduler --help\"\n");
-            return 1;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "statsdash-scheduler: unexpected argument \"%s\"\n", argv[optind]);
-        return 1;
-    }
-    return s_check_args(args) == 0 ? -1 : 1;
+        return SD_SERVICE_CONTINUE;
+    return sd_service_usage_error(S_PROGRAM, "%s", problem);
 }
 
 static int s_stop_loop(zloop_t *loop, int timer_id, void *arg)
@@ -223,10 +203,9 @@ static int s_run(const s_args *args, const sd_config *config)
     if (scheduler && args->mode == S_SKIP)
         outcome.status = sd_scheduler_skip(scheduler, args->report_id, args->date) == 0 ? 0 : 1;
     else if (scheduler && s_start(args, scheduler, &outcome) == 0) {
-        zloop_start(loop);
-        if (zsys_interrupted) {
+        if (sd_service_run(loop) == SD_EXIT_OK) {
             sd_info("signal received, stopping");
-            outcome.status = 0;
+            outcome.status = SD_EXIT_OK;
         }
     }
     sd_scheduler_destroy(&scheduler);
@@ -234,40 +213,28 @@ static int s_run(const s_args *args, const sd_config *config)
     return outcome.status;
 }
 
-static sd_config *s_load_config(const char *path)
-{
-    sd_config_error error;
-    sd_config *config = sd_config_load(path, &error);
-    if (!config) {
-        char line[1400];
-        fprintf(stderr, "statsdash-scheduler: %s\n",
-                sd_config_error_line(&error, line, sizeof line));
-        return NULL;
-    }
-    if (sd_log_configure("statsdash-scheduler", config->log.level, config->log.syslog) != 0)
-        sd_log_open("statsdash-scheduler", SD_LOG_INFO, config->log.syslog);
-    return config;
-}
-
 int main(int argc, char **argv)
 {
     s_args args = {0};
-    int status = s_parse_options(argc, argv, &args);
-    if (status >= 0)
+    const sd_service service = {.name = S_PROGRAM, .help = s_usage, .options = s_options,
+                                .handle_option = s_handle_option, .arg = &args};
+    int status = sd_service_parse_options(&service, argc, argv, &args.config_path);
+    if (status == SD_SERVICE_CONTINUE)
+        status = s_check_args(&args);
+    if (status != SD_SERVICE_CONTINUE)
         return status;
-    sd_log_open("statsdash-scheduler", SD_LOG_INFO, false);
-    sd_config *config = s_load_config(args.config_path);
+    sd_config *config = sd_service_start(service.name, args.config_path);
     if (!config)
-        return 1;
+        return SD_EXIT_USAGE;
 
     //  Only the runs of the schedule itself need to be alone.
     sd_lock *lock = NULL;
-    status = 1;
+    status = SD_EXIT_FAILURE;
     if (args.mode == S_SERVICE || args.mode == S_ONCE) {
         char error[700];
         lock = sd_lock_acquire(config->scheduler.lock_file, error, sizeof error);
         if (!lock)
-            fprintf(stderr, "statsdash-scheduler: %s\n", error);
+            fprintf(stderr, S_PROGRAM ": %s\n", error);
     }
     if (lock || (args.mode != S_SERVICE && args.mode != S_ONCE)) {
         sd_info("started mode=%s database=%s", s_mode_name(args.mode), config->scheduler.database);

@@ -265,17 +265,20 @@ def step_operator_commands(broker, config, folder):
     check("2026-12-01: already sent" in result.stdout, "backfill did not report the sent day",
           result)
 
-    for options, expected in [
-            (["--skip", "nope", "--date", "2026-12-01"], 'unknown report id "nope"'),
-            (["--resend", "daily-core", "--date", "2026-12-06"], "is not due until 2026-12-07"),
-            (["--skip", "daily-core", "--date", "2026-13-01"], 'invalid date "2026-13-01"'),
+    # Exit status 1: the command is well formed but the scheduler cannot do
+    # it. Exit status 2: a usage error, found before the config is read.
+    for options, expected, status in [
+            (["--skip", "nope", "--date", "2026-12-01"], 'unknown report id "nope"', 1),
+            (["--resend", "daily-core", "--date", "2026-12-06"], "is not due until 2026-12-07",
+             1),
+            (["--skip", "daily-core", "--date", "2026-13-01"], 'invalid date "2026-13-01"', 1),
             (["--backfill", "daily-core", "--from", "2026-12-02", "--to", "2026-12-01"],
-             "invalid range"),
-            (["--resend", "daily-core"], "need --date"),
-            (["--once", "--dry-run"], "give only one of")]:
+             "invalid range", 1),
+            (["--resend", "daily-core"], "need --date", 2),
+            (["--once", "--dry-run"], "give only one of", 2)]:
         result = run(config, now, *options)
-        check(result.returncode == 1 and expected in result.stderr,
-              "%r: expected exit 1 and %r" % (options, expected), result)
+        check(result.returncode == status and expected in result.stderr,
+              "%r: expected exit %d and %r" % (options, status, expected), result)
     broker.take()
 
 
