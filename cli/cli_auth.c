@@ -51,7 +51,10 @@ static const char s_usage[] =
     "                        when content_owner is set and --channel is not given)\n"
     "  --token-file FILE     write the token to FILE instead of the config's file\n"
     "  --timeout SECONDS     how long to wait for the browser (default 300)\n"
-    "  -h, --help            print this help and exit\n";
+    "  -h, --help            print this help and exit\n"
+    "\n"
+    "Exit status: 0 token written, 1 error (one line on stderr says why), 2 usage\n"
+    "error.\n";
 
 typedef struct {
     const char *config_path;
@@ -79,13 +82,19 @@ static int s_parse_options(int argc, char **argv, s_options *options)
         {"timeout", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
         {"owner", no_argument, NULL, 'o'},         {NULL, 0, NULL, 0},
     };
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        fputs(s_usage, stdout);
+        return 0;
+    }
     if (argc < 2 || strcmp(argv[1], "youtube") != 0) {
-        fputs(s_usage, argc >= 2 && strcmp(argv[1], "--help") == 0 ? stdout : stderr);
-        return argc >= 2 && strcmp(argv[1], "--help") == 0 ? 0 : 2;
+        fprintf(stderr, "statsdash auth: expected the subcommand youtube; run \"statsdash auth "
+                        "--help\"\n");
+        return 2;
     }
     int option;
     optind = 2;
-    while ((option = getopt_long(argc, argv, "c:h", long_options, NULL)) != -1) {
+    opterr = 0;
+    while ((option = getopt_long(argc, argv, ":c:h", long_options, NULL)) != -1) {
         char *end = NULL;
         switch (option) {
         case 'c': options->config_path = optarg; break;
@@ -102,11 +111,20 @@ static int s_parse_options(int argc, char **argv, s_options *options)
             }
             break;
         case 'h': fputs(s_usage, stdout); return 0;
-        default: fputs(s_usage, stderr); return 2;
+        default: sd_cli_bad_option("auth", option, argv); return 2;
         }
     }
-    if (!options->config_path || optind < argc || (options->owner && options->channel)) {
-        fputs(s_usage, stderr);
+    if (optind < argc) {
+        fprintf(stderr, "statsdash auth: unexpected argument \"%s\"; run \"statsdash auth "
+                        "--help\"\n", argv[optind]);
+        return 2;
+    }
+    if (!options->config_path) {
+        sd_cli_missing_config("auth");
+        return 2;
+    }
+    if (options->owner && options->channel) {
+        fprintf(stderr, "statsdash auth: --owner and --channel exclude each other; give one\n");
         return 2;
     }
     return -1;

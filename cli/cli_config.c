@@ -35,23 +35,26 @@ static int s_parse_options(int argc, char **argv, const char **path)
         {NULL, 0, NULL, 0},
     };
     int option;
-    while ((option = getopt_long(argc, argv, "c:h", options, NULL)) != -1) {
+    optind = 1;
+    opterr = 0;
+    while ((option = getopt_long(argc, argv, ":c:h", options, NULL)) != -1) {
         if (option == 'c')
             *path = optarg;
         else if (option == 'h') {
             fputs(s_usage, stdout);
             return 0;
         } else {
-            fputs(s_usage, stderr);
+            sd_cli_bad_option("config check", option, argv);
             return 2;
         }
     }
     if (optind < argc) {
-        fprintf(stderr, "statsdash config check: unexpected argument \"%s\"\n", argv[optind]);
+        fprintf(stderr, "statsdash config check: unexpected argument \"%s\"; run "
+                        "\"statsdash config check --help\"\n", argv[optind]);
         return 2;
     }
     if (!*path) {
-        fprintf(stderr, "statsdash config check: missing -c FILE\n");
+        sd_cli_missing_config("config check");
         return 2;
     }
     return -1;

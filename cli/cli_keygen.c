@@ -46,14 +46,16 @@ static int s_parse_options(int argc, char **argv, const char **path, bool *force
         {NULL, 0, NULL, 0},
     };
     int option;
-    while ((option = getopt_long(argc, argv, "fh", options, NULL)) != -1) {
+    optind = 1;
+    opterr = 0;
+    while ((option = getopt_long(argc, argv, ":fh", options, NULL)) != -1) {
         if (option == 'f')
             *force = true;
         else if (option == 'h') {
             fputs(s_usage, stdout);
             return 0;
         } else {
-            fputs(s_usage, stderr);
+            sd_cli_bad_option("keygen", option, argv);
             return 2;
         }
     }

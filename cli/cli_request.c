@@ -1,14 +1,17 @@
 /*  cli_request: `statsdash request`, one report through the broker.
 
-    The command checks its arguments and sends a report.request to the
+    The command checks its arguments, and the site names against the
+    config. It sends the broker an mmi.service request to learn whether a
+    reporter is registered (cli_request_checks.c), then sends a report.request to the
     service "report" with the deadline now + --timeout (system clock). It
     waits a little past that deadline for the reply, then writes the report
     in the requested format to stdout or to -o FILE. Exit status: 0 complete
     report, 2 report delivered with missing data (the warnings go to
-    stderr), 1 no report (bad arguments, bad config, error reply or no
-    reply; one line on stderr says why).
+    stderr), 1 no report (usage error, bad arguments, bad config, no broker
+    or reporter, error reply or no reply; one line on stderr says why).
 */
 #include "cli.h"
+#include "cli_request.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -30,13 +33,18 @@
 //  broker replies with an error to a request that expired in its queue, and
 //  that reply needs a moment to arrive.
 #define S_REPLY_GRACE_MS 3000
+//  The maximum time the broker has to reply to the mmi.service probe.
+#define S_PROBE_TIMEOUT_MS 3000
 
 static const char s_usage[] =
     "Usage: statsdash request -c FILE --report TYPE --sites all|NAME,... --frequency F\n"
     "                         --date YYYY-MM-DD [--format html|csv|json] [-o FILE]\n"
-    "                         [--to ADDRESS,...] [--timeout SECONDS]\n"
+    "                         [--to ADDRESS,...] [--timeout SECONDS] [-v]\n"
     "\n"
-    "Requests a report through the broker and writes it to stdout or FILE.\n"
+    "Requests a report through the broker and writes it to stdout or FILE. First\n"
+    "checks the --sites names against the config and asks the broker, for up to\n"
+    "3 seconds, whether a statsdash-reporter is registered. Warns on stderr when\n"
+    "the period is not over yet (by today in scheduler.timezone), then goes on.\n"
     "\n"
     "Options:\n"
     "  -c, --config FILE      configuration file (JSON)\n"
@@ -47,11 +55,14 @@ static const char s_usage[] =
     "      --format FORMAT    html (default), csv or json\n"
     "  -o, --output FILE      write the report to FILE instead of stdout\n"
     "      --to LIST          comma-separated mail addresses to send the report to\n"
-    "      --timeout SECONDS  how long the report may take, 1 to 86400 (default 120)\n"
+    "      --timeout SECONDS  how long the report may take, 1 to 86400 (default 120);\n"
+    "                         the reply is awaited 3 seconds longer\n"
+    "  -v, --verbose          log the client's retries and details on stderr\n"
     "  -h, --help             print this help and exit\n"
     "\n"
-    "Exit status: 0 complete report, 2 report with missing data (warnings on\n"
-    "stderr), 1 error (no report; one line on stderr says why).\n";
+    "Exit status: 0 complete report, 2 report delivered with missing data\n"
+    "(warnings on stderr), 1 error: no report, usage errors included (one line on\n"
+    "stderr explains the error).\n";
 
 static const char *const s_reports[] = {"ga-core", "ga-social", "ga-year-social",
                                         "ga-social-export", "youtube"};
@@ -68,6 +79,7 @@ typedef struct {
     const char *recipients;         //  NULL: no mail
     const char *timeout;            //  NULL: S_TIMEOUT_DEFAULT_S
     int timeout_s;
+    bool verbose;                   //  log at debug level instead of error
 } s_args;
 
 static bool s_in_list(const char *value, const char *const *list, size_t count)
@@ -93,6 +105,7 @@ static int s_parse_options(int argc, char **argv, s_args *args)
         {"format", required_argument, NULL, OPT_FORMAT},
         {"to", required_argument, NULL, OPT_TO},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"verbose", no_argument, NULL, 'v'},
         {NULL, 0, NULL, 0},
     };
     const char **targets[] = {
@@ -103,23 +116,27 @@ static int s_parse_options(int argc, char **argv, s_args *args)
     };
     int option;
     optind = 1;
-    while ((option = getopt_long(argc, argv, "c:o:h", options, NULL)) != -1) {
+    opterr = 0;
+    while ((option = getopt_long(argc, argv, ":c:o:hv", options, NULL)) != -1) {
         if (option == 'c')
             args->config_path = optarg;
         else if (option == 'o')
             args->output_path = optarg;
+        else if (option == 'v')
+            args->verbose = true;
         else if (option == 'h') {
             fputs(s_usage, stdout);
             return 1;
         } else if (option >= OPT_REPORT && option <= OPT_TIMEOUT)
             *targets[option - 256] = optarg;
         else {
-            fprintf(stderr, "statsdash request: invalid option; run \"statsdash request --help\"\n");
+            sd_cli_bad_option("request", option, argv);
             return -1;
         }
     }
     if (optind < argc) {
-        fprintf(stderr, "statsdash request: unexpected argument \"%s\"\n", argv[optind]);
+        fprintf(stderr, "statsdash request: unexpected argument \"%s\"; run \"statsdash request "
+                        "--help\"\n", argv[optind]);
         return -1;
     }
     return 0;
@@ -142,13 +159,14 @@ static const char *s_missing_option(const s_args *args)
 }
 
 //  Returns true when list is comma-separated non-empty items without
-//  spaces or control characters.
-static bool s_list_valid(const char *list)
+//  control characters. Spaces are allowed when allow_spaces is true,
+//  because YouTube channel names in the config may contain them.
+static bool s_list_valid(const char *list, bool allow_spaces)
 {
     if (*list == '\0' || *list == ',' || list[strlen(list) - 1] == ',' || strstr(list, ",,"))
         return false;
     for (const unsigned char *p = (const unsigned char *)list; *p; p++) {
-        if (*p <= ' ' || *p == 0x7f)
+        if (*p < ' ' || *p == 0x7f || (*p == ' ' && !allow_spaces))
             return false;
     }
     return true;
@@ -156,7 +174,7 @@ static bool s_list_valid(const char *list)
 
 static bool s_recipients_valid(const char *list)
 {
-    if (!s_list_valid(list))
+    if (!s_list_valid(list, false))
         return false;
     //  Every address needs an '@' between other characters.
     for (const char *item = list; item;) {
@@ -198,9 +216,9 @@ static int s_check_args(s_args *args)
     else if (!s_in_list(args->report, s_reports, sizeof s_reports / sizeof s_reports[0]))
         fprintf(stderr, "statsdash request: invalid report type \"%s\"; expected ga-core, "
                         "ga-social, ga-year-social, ga-social-export or youtube\n", args->report);
-    else if (!s_list_valid(args->sites))
+    else if (!s_list_valid(args->sites, true))
         fprintf(stderr, "statsdash request: invalid --sites \"%s\"; expected all or "
-                        "comma-separated names without spaces\n", args->sites);
+                        "comma-separated names without control characters\n", args->sites);
     else if (sd_frequency_parse(args->frequency, &frequency) != 0)
         fprintf(stderr, "statsdash request: invalid frequency \"%s\"; expected DAILY, WOW_DAILY, "
                         "WEEKLY or MONTHLY\n", args->frequency);
@@ -347,30 +365,60 @@ static int s_handle_reply(const s_args *args, zmsg_t *reply)
 }
 
 //  Sends the request and waits for its reply. Returns the exit status.
-static int s_run(const s_args *args, const sd_config *config)
+static int s_send_and_wait(const s_args *args, const sd_config *config, sd_mdcli *client)
 {
     int64_t deadline_ms = sd_clock_ms() + (int64_t)args->timeout_s * 1000;
     sd_msg *request = s_build_request(args, deadline_ms);
     zmsg_t *body = request ? s_encode(request) : NULL;
     sd_msg_destroy(&request);
-    sd_mdcli *client = body ? sd_mdcli_new(config->broker.endpoint, &config->broker) : NULL;
-    if (!client) {
-        zmsg_destroy(&body);
-        fprintf(stderr, "statsdash request: cannot connect to the broker at %s\n",
-                config->broker.endpoint);
+    if (!body) {
+        fprintf(stderr, "statsdash request: out of memory\n");
         return 1;
     }
     int wait_ms = args->timeout_s * 1000 + S_REPLY_GRACE_MS;
     zmsg_t *reply = sd_mdcli_request(client, "report", &body, wait_ms);
-    int status = 1;
-    if (reply)
-        status = s_handle_reply(args, reply);
-    else
-        fprintf(stderr, "statsdash request: no reply from the broker at %s within %d s\n",
-                config->broker.endpoint, (wait_ms + 999) / 1000);
+    if (!reply) {
+        fprintf(stderr, "statsdash request: no reply from the broker at %s within %d s "
+                        "(--timeout %d s plus %d s of grace); raise --timeout if the report "
+                        "needs longer, or run with -v for details\n",
+                config->broker.endpoint, wait_ms / 1000, args->timeout_s,
+                S_REPLY_GRACE_MS / 1000);
+        return 1;
+    }
+    int status = s_handle_reply(args, reply);
     zmsg_destroy(&reply);
+    return status;
+}
+
+//  Probes the broker, then requests the report. Returns the exit status.
+static int s_run(const s_args *args, const sd_config *config)
+{
+    sd_mdcli *client = sd_mdcli_new(config->broker.endpoint, &config->broker);
+    if (!client) {
+        fprintf(stderr, "statsdash request: cannot connect to the broker at %s\n",
+                config->broker.endpoint);
+        return 1;
+    }
+    int probe_ms = args->timeout_s * 1000 < S_PROBE_TIMEOUT_MS ? args->timeout_s * 1000
+                                                               : S_PROBE_TIMEOUT_MS;
+    int status = 1;
+    if (sd_cli_request_probe(client, config, args->config_path, probe_ms) == 0)
+        status = s_send_and_wait(args, config, client);
     sd_mdcli_destroy(&client);
     return status;
+}
+
+//  Checks the request against the config. Returns 0, or -1 after one line.
+static int s_check_against_config(const s_args *args, const sd_config *config)
+{
+    if (sd_cli_request_check_sites(args->report, args->sites, config, args->config_path) != 0)
+        return -1;
+    sd_frequency frequency;
+    sd_date date;
+    if (sd_frequency_parse(args->frequency, &frequency) == 0 &&
+        sd_date_parse(args->date, &date) == 0)
+        sd_cli_request_warn_open_period(frequency, date, config);
+    return 0;
 }
 
 int sd_cli_request(int argc, char **argv)
@@ -382,7 +430,9 @@ int sd_cli_request(int argc, char **argv)
     if (s_check_args(&args) != 0)
         return 1;
 
-    sd_log_open("statsdash", SD_LOG_WARNING, false);
+    //  The client's own retries are details: stderr carries one line per
+    //  error unless -v is given.
+    sd_log_open("statsdash", args.verbose ? SD_LOG_DEBUG : SD_LOG_ERROR, false);
     sd_config_error err;
     sd_config *config = sd_config_load(args.config_path, &err);
     if (!config) {
@@ -390,7 +440,7 @@ int sd_cli_request(int argc, char **argv)
         fprintf(stderr, "statsdash request: %s\n", sd_config_error_line(&err, line, sizeof line));
         return 1;
     }
-    int status = s_run(&args, config);
+    int status = s_check_against_config(&args, config) == 0 ? s_run(&args, config) : 1;
     sd_config_destroy(&config);
     return status;
 }

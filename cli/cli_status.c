@@ -26,7 +26,10 @@ static const char s_usage[] =
     "\n"
     "Options:\n"
     "  -c, --config FILE   configuration file (JSON)\n"
-    "  -h, --help          print this help and exit\n";
+    "  -h, --help          print this help and exit\n"
+    "\n"
+    "Exit status: 0 table printed, 1 error (no reply, invalid reply or invalid\n"
+    "config; one line on stderr says why), 2 usage error.\n";
 
 //  Services listed even when the broker does not know them, in this order.
 static const char *s_services[] = {"ga", "youtube", "report"};
@@ -45,19 +48,25 @@ static int s_parse_options(int argc, char **argv, const char **config_path)
     };
     int option;
     optind = 1;
-    while ((option = getopt_long(argc, argv, "c:h", options, NULL)) != -1) {
+    opterr = 0;
+    while ((option = getopt_long(argc, argv, ":c:h", options, NULL)) != -1) {
         if (option == 'c')
             *config_path = optarg;
         else if (option == 'h') {
             fputs(s_usage, stdout);
             return 0;
         } else {
-            fputs(s_usage, stderr);
+            sd_cli_bad_option("status", option, argv);
             return 2;
         }
     }
-    if (!*config_path || optind < argc) {
-        fputs(s_usage, stderr);
+    if (optind < argc) {
+        fprintf(stderr, "statsdash status: unexpected argument \"%s\"; run \"statsdash status "
+                        "--help\"\n", argv[optind]);
+        return 2;
+    }
+    if (!*config_path) {
+        sd_cli_missing_config("status");
         return 2;
     }
     return -1;

@@ -10,7 +10,7 @@ static const char s_usage[] =
     "\n"
     "Commands:\n"
     "  request -c FILE --report TYPE --sites all|NAME,... --frequency F --date YYYY-MM-DD\n"
-    "          [--format html|csv|json] [-o FILE] [--to ADDRESS,...] [--timeout SECONDS]\n"
+    "          [--format html|csv|json] [-o FILE] [--to ADDRESS,...] [--timeout SECONDS] [-v]\n"
     "                         request a report and write it to stdout or FILE\n"
     "  status -c FILE         show the broker's services and workers\n"
     "  config check -c FILE   validate a configuration file and list every error\n"
@@ -24,15 +24,23 @@ static const char s_usage[] =
     "\n"
     "Run \"statsdash COMMAND --help\" for the options of one command.\n"
     "\n"
-    "Exit status: 0 success, 1 error (one line on stderr explains it), 2 usage error;\n"
-    "`request` also exits 2 when the report was delivered with missing data.\n";
+    "Exit status:\n"
+    "  request                0 complete report, 2 report delivered with missing data,\n"
+    "                         1 error (no report), usage errors included\n"
+    "  status                 0 table printed, 1 error, 2 usage error\n"
+    "  config check           0 valid, 1 invalid or unreadable file, 2 usage error\n"
+    "  auth youtube           0 token written, 1 error, 2 usage error\n"
+    "  keygen                 0 key pair written, 1 error, 2 usage error\n"
+    "  no or unknown command  2\n"
+    "Each error prints one line on stderr that explains it.\n";
 
 static int s_config(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "check") == 0)
         return sd_cli_config_check(argc - 1, argv + 1);
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        printf("Usage: statsdash config check -c FILE\n");
+        printf("Usage: statsdash config check -c FILE\n"
+               "Run \"statsdash config check --help\" for the details.\n");
         return 0;
     }
     fprintf(stderr, "statsdash: config needs a subcommand: statsdash config check -c FILE\n");

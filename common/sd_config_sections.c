@@ -2,6 +2,7 @@
     and log sections.  */
 #include "sd_config_reader.h"
 #include "sd_log.h"
+#include "sd_timezone.h"
 
 #include <limits.h>
 #include <stdint.h>
@@ -159,14 +160,14 @@ void sd_config_read_smtp(sd_config_reader *reader, json_t *section, sd_config *c
         sd_config_check_addresses(reader, "smtp.error_recipients", &smtp->error_recipients);
 }
 
-//  Accepts names such as "UTC" or "Europe/London": letters, digits, '_',
-//  '-', '+' and '/', no leading '/' and no "..".
+//  Accepts what the scheduler accepts: the config check must not pass a
+//  zone that sd_timezone_parse then rejects at start.
 static bool s_is_timezone(const char *text, const void *context)
 {
     (void)context;
-    size_t length = strlen(text);
-    const char *allowed = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-+/:";
-    return length > 0 && text[0] != '/' && strspn(text, allowed) == length && !strstr(text, "..");
+    sd_timezone zone;
+    char error[256];
+    return sd_timezone_parse(text, &zone, error, sizeof error) == 0;
 }
 
 void sd_config_read_scheduler(sd_config_reader *reader, json_t *section, sd_config *config)
@@ -182,7 +183,9 @@ void sd_config_read_scheduler(sd_config_reader *reader, json_t *section, sd_conf
                        "the scheduler checks for due reports this often, in seconds",
                        &scheduler->interval_s);
     sd_config_read_matching(reader, section, key, "timezone", s_is_timezone, NULL,
-                            "a time zone: \"UTC\", an offset such as \"+01:00\", or a name such as \"Europe/London\"",
+                            "\"UTC\", an offset within 14 hours such as \"+01:00\" or "
+                            "\"-0500\", or a zone name of the tz database (TZDIR, default "
+                            "/usr/share/zoneinfo) such as \"Europe/London\"",
                             &scheduler->timezone);
 }
 

@@ -29,6 +29,7 @@ BAD_FILES = [
      "schedule[0].frequency"),
     ("property.json", '{"ga": {"sites": {"s": [{"property": "UA-1"}]}}}',
      "ga.sites.s[0].property"),
+    ("timezone.json", '{"scheduler": {"timezone": "Europe/Londres"}}', "scheduler.timezone"),
 ]
 
 
@@ -75,6 +76,59 @@ class ConfigCheckTest(unittest.TestCase):
                 self.assertEqual(len(lines), 1, result.stderr)
                 self.assertTrue(lines[0].startswith(path + ": "), lines[0])
                 self.assertIn(key, lines[0])
+
+    def test_timezone_checked_like_scheduler(self):
+        # The scheduler's sd_timezone accepts UTC, offsets within 14 hours
+        # and names of the tz database; the check must agree on each.
+        cases = [("UTC", True), ("Z", True), ("+01:00", True), ("-0500", True),
+                 ("+14:00", True), ("+15:00", False), ("+01:60", False), ("0100", False),
+                 ("Europe/London", True), ("Asia/Tokyo", True), ("Europe/Londres", False),
+                 ("../etc/passwd", False), ("Europe", False), ("", False)]
+        for value, valid in cases:
+            with self.subTest(timezone=value):
+                path = self.write("tz.json", json.dumps({"scheduler": {"timezone": value}}))
+                result = run("config", "check", "-c", path)
+                self.assertEqual(result.returncode, 0 if valid else 1, result.stderr)
+                if valid:
+                    continue
+                lines = result.stderr.splitlines()
+                self.assertEqual(len(lines), 1, result.stderr)
+                self.assertIn("scheduler.timezone", lines[0])
+                self.assertIn(json.dumps(value), lines[0])
+                self.assertIn("Europe/London", lines[0])
+                self.assertIn("+01:00", lines[0])
+
+    def test_example_keys_documented(self):
+        docs = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(EXAMPLE))),
+                            "docs", "configuration.md")
+        with open(docs, encoding="utf-8") as file:
+            text = file.read()
+        with open(EXAMPLE, encoding="utf-8") as file:
+            config = json.load(file)
+        for section, values in config.items():
+            self.assertIn("## %s" % section, text)
+            if not isinstance(values, dict):
+                continue
+            for key in values:
+                with self.subTest(key="%s.%s" % (section, key)):
+                    self.assertIn("`%s`" % key, text)
+
+    def test_example_youtube_owner_mode(self):
+        # With content_owner set every call uses the owner's token, so the
+        # example needs owner_refresh_token_file and no per-channel token.
+        with open(EXAMPLE, encoding="utf-8") as file:
+            youtube = json.load(file)["youtube"]
+        self.assertIn("content_owner", youtube)
+        self.assertIn("owner_refresh_token_file", youtube)
+        for ids in youtube["channels"].values():
+            for entry in ids:
+                self.assertNotIn("refresh_token_file", entry)
+        path = self.write("no-owner-token.json", json.dumps(
+            {"youtube": {"content_owner": "owner1",
+                         "channels": {"c": [{"id": "UC" + "a" * 22}]}}}))
+        result = run("config", "check", "-c", path)
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("youtube.owner_refresh_token_file", result.stderr)
 
     def test_missing_file(self):
         path = os.path.join(self.folder.name, "absent.json")

@@ -1,8 +1,9 @@
 /*  sd_timezone: the calendar date "today" in the schedule's time zone.
 
-    Three forms are accepted. "UTC" (also "Z"). A fixed offset from UTC up
-    to 14 hours, as "+HH:MM", "-HH:MM", "+HHMM" or "-HHMM" (the config check
-    accepts only the forms without a colon). An IANA zone name such as
+    The scheduler resolves scheduler.timezone with this module, and the
+    config loader validates that key with the same parse. Three forms are
+    accepted. "UTC" (also "Z"). A fixed offset from UTC up to 14 hours, as
+    "+HH:MM", "-HH:MM", "+HHMM" or "-HHMM". An IANA zone name such as
     "Europe/London", whose rules localtime_r reads from the system's tz
     database (TZDIR, default /usr/share/zoneinfo). IANA names follow
     daylight saving time, and fixed offsets do not.
