@@ -1,7 +1,7 @@
 /*  sd_ga_availability: dateHour probes of each property for one day.  */
 #include "sd_ga_availability.h"
 
-#include "sd_ga_publish.h"
+#include "sd_availability.h"
 #include "sd_ga_response.h"
 #include "sd_log.h"
 #include "sd_period.h"
@@ -34,17 +34,13 @@ typedef struct {
 
 struct sd_ga_availability {
     sd_ga_context context;
-    sd_msg *request_msg;
-    const sd_availability_request *request;
-    char *request_error;            //  set when the request cannot be served at all
+    sd_availability_base base;      //  the request, site errors, finish timer, reply
+    const sd_availability_request *request;     //  base.request
     char day[9];                    //  the date as GA4 writes it in dateHour, YYYYMMDD
-    char **site_errors;             //  per site: why it cannot be checked, or NULL
     s_probe *probes;
     size_t probe_count;
     size_t probes_left;
     size_t running;
-    int finish_timer;               //  -1 when none is set
-    zmsg_t *reply;
     sd_ga_availability_done_fn *done;
     void *arg;
 };
@@ -84,53 +80,27 @@ static void s_append_hours(uint32_t hours, char *buffer, size_t size)
     }
 }
 
-//  Fills the availability of site s. Returns 0 or -1 when out of memory.
-static int s_site_result(const sd_ga_availability *check, size_t s, sd_site_availability *out)
+//  Writes why site s is not complete (sd_availability_detail_fn).
+static void s_site_detail(const void *arg, size_t s, char *detail, size_t size)
 {
-    char detail[S_ERROR_MAX * 2] = "";
-    if (check->site_errors[s])
-        snprintf(detail, sizeof detail, "%s", check->site_errors[s]);
+    const sd_ga_availability *check = arg;
+    if (check->base.site_errors[s])
+        snprintf(detail, size, "%s", check->base.site_errors[s]);
     for (size_t i = 0; i < check->probe_count; i++) {
         const s_probe *probe = &check->probes[i];
         if (probe->site != s || (!probe->error && probe->hours == S_ALL_HOURS))
             continue;
         size_t used = strlen(detail);
-        snprintf(detail + used, sizeof detail - used, "%sproperty %s: ", used ? "; " : "",
+        snprintf(detail + used, size - used, "%sproperty %s: ", used ? "; " : "",
                  probe->property);
         used = strlen(detail);
         if (probe->error)
-            snprintf(detail + used, sizeof detail - used, "%s", probe->error);
+            snprintf(detail + used, size - used, "%s", probe->error);
         else {
-            snprintf(detail + used, sizeof detail - used, "no data yet for hours ");
-            s_append_hours(probe->hours, detail, sizeof detail);
+            snprintf(detail + used, size - used, "no data yet for hours ");
+            s_append_hours(probe->hours, detail, size);
         }
     }
-    out->site = strdup(check->request->sites.items[s]);
-    out->complete = detail[0] == '\0';
-    out->detail = strdup(detail);
-    return out->site && out->detail ? 0 : -1;
-}
-
-static zmsg_t *s_build_reply(const sd_ga_availability *check)
-{
-    const sd_availability_request *request = check->request;
-    if (check->request_error)
-        return sd_ga_error_reply(request->id, SD_ERROR_BAD_REQUEST, check->request_error);
-    sd_msg *msg = sd_msg_new(SD_MSG_AVAILABILITY_REPLY);
-    if (!msg)
-        return NULL;
-    sd_availability_reply *reply = &msg->as.availability_reply;
-    reply->id = strdup(request->id);
-    reply->date = strdup(request->date);
-    reply->sites = calloc(request->sites.count + 1, sizeof *reply->sites);
-    bool filled = reply->id && reply->date && reply->sites;
-    for (size_t s = 0; filled && s < request->sites.count; s++) {
-        filled = s_site_result(check, s, &reply->sites[s]) == 0;
-        reply->site_count = s + 1;
-    }
-    zmsg_t *encoded = filled ? sd_ga_encode(msg) : NULL;
-    sd_msg_destroy(&msg);
-    return encoded;
 }
 
 static void s_log_result(const sd_ga_availability *check)
@@ -143,27 +113,13 @@ static void s_log_result(const sd_ga_availability *check)
             check->request->id);
 }
 
-static int s_on_finish_timer(zloop_t *loop, int timer_id, void *arg)
+//  Logs the result and hands the reply over (sd_availability_finish_fn).
+static void s_finish(void *arg)
 {
-    (void)loop;
-    (void)timer_id;
     sd_ga_availability *check = arg;
-    check->finish_timer = -1;
-    check->reply = s_build_reply(check);
-    if (!check->request_error)
+    if (!check->base.request_error)
         s_log_result(check);
     check->done(check, check->arg);     //  may destroy the check: nothing follows
-    return 0;
-}
-
-static void s_schedule_finish(sd_ga_availability *check)
-{
-    if (check->finish_timer >= 0)
-        return;
-    check->finish_timer = zloop_timer(check->context.loop, 0, 1, s_on_finish_timer, check);
-    if (check->finish_timer < 0)
-        sd_error("cannot set a timer to finish the availability check id=%s",
-                 check->request->id);
 }
 
 //  -------------------------------------------------------------------------
@@ -183,7 +139,7 @@ static void s_probe_end(s_probe *probe, const char *error)
     }
     check->running--;
     if (--check->probes_left == 0)
-        s_schedule_finish(check);
+        sd_availability_schedule_finish(&check->base);
     else
         s_start_more(check);
 }
@@ -372,9 +328,9 @@ static int s_add_site(sd_ga_availability *check, size_t s, bool multi)
     const char *name = check->request->sites.items[s];
     const sd_config_site *site = sd_config_find_site(check->context.config, name);
     if (!site) {
-        check->site_errors[s] = zsys_sprintf("site %s is not in ga.sites of the worker's config",
-                                             name);
-        return check->site_errors[s] ? 0 : -1;
+        check->base.site_errors[s] = zsys_sprintf("site %s is not in ga.sites of the worker's "
+                                                  "config", name);
+        return check->base.site_errors[s] ? 0 : -1;
     }
     for (size_t p = 0; p < site->property_count; p++) {
         if (multi && !site->properties[p].wait_for_data)
@@ -395,21 +351,13 @@ static int s_add_site(sd_ga_availability *check, size_t s, bool multi)
 //  Checks the request. Returns 0, or -1 with request_error set.
 static int s_check_request(sd_ga_availability *check)
 {
-    const sd_availability_request *request = check->request;
     sd_date date;
-    if (strcmp(request->service, "ga") != 0)
-        check->request_error = zsys_sprintf("the GA worker checks service \"ga\", not \"%s\"",
-                                            request->service);
-    else if (sd_date_parse(request->date, &date) != 0)
-        check->request_error = zsys_sprintf("date \"%s\" is not a YYYY-MM-DD calendar date",
-                                            request->date);
-    else
+    check->base.request_error = sd_availability_check_request(check->request, "ga", "GA",
+                                                              &date);
+    if (!check->base.request_error)
         snprintf(check->day, sizeof check->day, "%04d%02d%02d", date.year, date.month,
                  date.day);
-    if (check->request_error)
-        sd_warning("rejected an availability request: %s id=%s", check->request_error,
-                   request->id);
-    return check->request_error ? -1 : 0;
+    return check->base.request_error ? -1 : 0;
 }
 
 sd_ga_availability *sd_ga_availability_new(const sd_ga_context *context, sd_msg **request,
@@ -421,14 +369,12 @@ sd_ga_availability *sd_ga_availability_new(const sd_ga_context *context, sd_msg 
         return NULL;
     }
     check->context = *context;
-    check->request_msg = *request;
-    *request = NULL;
-    check->request = &check->request_msg->as.availability_request;
-    check->finish_timer = -1;
     check->done = done;
     check->arg = arg;
-    check->site_errors = calloc(check->request->sites.count + 1, sizeof *check->site_errors);
-    if (!check->site_errors)
+    int rc = sd_availability_base_init(&check->base, context->loop, request, s_site_detail,
+                                       s_finish, check);
+    check->request = check->base.request;
+    if (rc != 0)
         sd_ga_availability_destroy(&check);
     return check;
 }
@@ -443,25 +389,22 @@ int sd_ga_availability_start(sd_ga_availability *check)
             rc = s_add_site(check, s, multi);
     }
     if (rc != 0) {
-        check->request_error = strdup("the GA worker ran out of memory preparing the check");
+        check->base.request_error = strdup("the GA worker ran out of memory preparing the "
+                                           "check");
         check->probe_count = 0;
     }
-    check->probes_left = check->request_error ? 0 : check->probe_count;
+    check->probes_left = check->base.request_error ? 0 : check->probe_count;
     sd_info("availability check started: %zu sites, %zu properties date=%s id=%s", sites->count,
             check->probes_left, check->request->date, check->request->id);
-    if (check->probes_left == 0) {
-        s_schedule_finish(check);
-        return check->finish_timer >= 0 ? 0 : -1;
-    }
+    if (check->probes_left == 0)
+        return sd_availability_schedule_finish(&check->base);
     s_start_more(check);
     return 0;
 }
 
 zmsg_t *sd_ga_availability_take_reply(sd_ga_availability *check)
 {
-    zmsg_t *reply = check->reply;
-    check->reply = NULL;
-    return reply;
+    return sd_availability_take_reply(&check->base);
 }
 
 void sd_ga_availability_destroy(sd_ga_availability **check_p)
@@ -479,14 +422,7 @@ void sd_ga_availability_destroy(sd_ga_availability **check_p)
         free(probe->error);
     }
     free(check->probes);
-    for (size_t s = 0; check->site_errors && s < check->request->sites.count; s++)
-        zstr_free(&check->site_errors[s]);
-    free(check->site_errors);
-    if (check->finish_timer >= 0)
-        zloop_timer_end(check->context.loop, check->finish_timer);
-    zmsg_destroy(&check->reply);
-    zstr_free(&check->request_error);
-    sd_msg_destroy(&check->request_msg);
+    sd_availability_base_clear(&check->base);
     free(check);
     *check_p = NULL;
 }

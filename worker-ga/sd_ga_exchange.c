@@ -5,6 +5,7 @@
 
 #include "sd_log.h"
 #include "sd_period.h"
+#include "sd_utf8_repair.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -72,9 +73,10 @@ static void s_end(sd_ga_exchange *exchange)
 {
     sd_ga_job *job = exchange->job;
     size_t property = exchange->property;
+    const char *id = s_property_id(exchange);
     s_unlink(exchange);
     s_exchange_free(&exchange);
-    job->running[property]--;
+    sd_inflight_release(job->context.inflight, id);
     sd_ga_job_pump(job, property);
 }
 
@@ -148,6 +150,46 @@ static void s_take_single(sd_ga_exchange *exchange, const sd_http_response *resp
     json_decref(report);
 }
 
+//  Logs one warning naming the property and the queries of the calls.
+static void s_warn_repaired(sd_ga_exchange *exchange, int count)
+{
+    char queries[256] = "";
+    for (size_t i = 0; i < exchange->call_count; i++) {
+        const sd_query *query = sd_ga_call_query(&exchange->job->calls[exchange->calls[i]]);
+        size_t used = strlen(queries);
+        snprintf(queries + used, sizeof queries - used, "%s%s", i ? "," : "", query->id);
+    }
+    sd_warning("%s response has invalid UTF-8 or escapes, replaced %d with U+FFFD "
+               "property=%s query=%s job=%s", s_is_batch(exchange) ? "batchRunReports"
+               : "runReport", count, s_property_id(exchange), queries,
+               exchange->job->request->job_id);
+}
+
+//  Takes a 200 response after replacing its invalid UTF-8 with U+FFFD, so
+//  that one bad title costs one title and not the whole response.
+static void s_take_repaired(sd_ga_exchange *exchange, const sd_http_response *response)
+{
+    sd_http_response copy = *response;
+    char *repaired = NULL;
+    int count = sd_utf8_repair_json(response->body, response->body_size, &repaired,
+                                    &copy.body_size);
+    if (count < 0) {
+        s_fail_all(exchange, "out of memory repairing a GA4 response");
+        return;
+    }
+    if (count > 0) {
+        s_warn_repaired(exchange, count);
+        copy.body = repaired;
+    } else {
+        copy.body_size = response->body_size;
+    }
+    if (s_is_batch(exchange))
+        s_take_batch(exchange, &copy);
+    else
+        s_take_single(exchange, &copy);
+    free(repaired);
+}
+
 //  Stops retries on a 429 that reports a spent daily or hourly token
 //  quota, because a retry would only be rejected again until it resets.
 static sd_retry_verdict s_check(const sd_http_response *response, void *arg)
@@ -198,10 +240,8 @@ static void s_on_done(const sd_http_response *response, const sd_retry_outcome *
     }
     if (response->error || response->status != 200)
         s_fail_status(exchange, response, outcome);
-    else if (s_is_batch(exchange))
-        s_take_batch(exchange, response);
     else
-        s_take_single(exchange, response);
+        s_take_repaired(exchange, response);
     s_end(exchange);
 }
 
@@ -312,6 +352,7 @@ void sd_ga_exchange_start(sd_ga_job *job, const size_t *calls, size_t count)
     if (!exchange) {
         for (size_t i = 0; i < count; i++)
             sd_ga_call_failf(&job->calls[calls[i]], "out of memory starting a request");
+        sd_inflight_release(job->context.inflight, sd_ga_call_property(&job->calls[calls[0]]));
         return;
     }
     exchange->job = job;
@@ -323,7 +364,6 @@ void sd_ga_exchange_start(sd_ga_job *job, const size_t *calls, size_t count)
     }
     exchange->next = job->exchanges;
     job->exchanges = exchange;
-    job->running[exchange->property]++;
     if (s_build(exchange) != 0) {
         s_fail_all(exchange, "out of memory building the request");
         s_end(exchange);
@@ -341,7 +381,7 @@ void sd_ga_exchanges_cancel(sd_ga_job *job)
             sd_retry_cancel(job->context.retry, exchange->retry_id);
         if (exchange->waiting_token)
             sd_oauth_cancel(job->context.oauth, exchange);
-        job->running[exchange->property]--;
+        sd_inflight_release(job->context.inflight, s_property_id(exchange));
         s_exchange_free(&exchange);
     }
 }

@@ -15,8 +15,6 @@
 #define SD_GA_TIMEOUT_MAX_MS 60000
 #define SD_GA_TIMEOUT_MIN_MS 1000
 
-static void s_schedule_finish(sd_ga_job *job);
-
 //  -------------------------------------------------------------------------
 //  Helpers
 
@@ -68,62 +66,69 @@ int64_t sd_ga_job_timeout_ms(const sd_ga_job *job)
 //  -------------------------------------------------------------------------
 //  Finishing the job
 
+//  Fills table with the roll-up's rows of period p, or with its columns
+//  only when the part failed. A NULL roll-up (the job failed before the
+//  group was prepared) gives the query's columns. Returns 0, or -1 when
+//  out of memory.
+static int s_part_table(const sd_query *query, const sd_ga_rollup *rollup, size_t p,
+                        bool failed, sd_table_data *table)
+{
+    sd_ga_rollup *empty = NULL;
+    if (!rollup) {
+        empty = sd_ga_rollup_new(query->period_count, &query->dimensions, &query->metrics);
+        if (!empty)
+            return -1;
+        rollup = empty;
+    }
+    int rc = sd_ga_rollup_table(rollup, p, failed, table);
+    sd_ga_rollup_destroy(&empty);
+    return rc;
+}
+
+static void s_publish_part(sd_ga_job *job, size_t g, const sd_query *query, size_t p)
+{
+    sd_ga_group_result *result = &job->results[g];
+    const char *error = job->job_error ? job->job_error : result->errors[p];
+    sd_table_data table = {0};
+    if (s_part_table(query, result->rollup, p, error != NULL, &table) != 0 && !error) {
+        error = "out of memory building the part";
+        sd_warning("%s table=%s period=%s request=%s job=%s site=%s", error, query->table_id,
+                   query->periods[p].label, job->request->request_id, job->request->job_id,
+                   job->request->site);
+    }
+    sd_part_publish(&job->context.bus, job->request, query, p, &table, &result->warnings, error,
+                    &job->base.reply->as.fetch_reply);
+}
+
 static void s_publish_group(sd_ga_job *job, size_t g)
 {
     const sd_ga_group *group = &job->groups[g];
-    sd_ga_group_result *result = &job->results[g];
     for (size_t q = 0; q < group->member_count; q++) {
         const sd_query *query = group->members[q];
-        for (size_t p = 0; p < query->period_count; p++) {
-            const char *error = job->job_error ? job->job_error : result->errors[p];
-            sd_ga_publish_part(&job->context.bus, job->request, query, p, result->rollup,
-                               &result->warnings, error, &job->reply->as.fetch_reply);
-        }
+        for (size_t p = 0; p < query->period_count; p++)
+            s_publish_part(job, g, query, p);
     }
 }
 
-static void s_log_finish(sd_ga_job *job)
+static void s_log_finish(sd_ga_job *job, const sd_fetch_reply *reply)
 {
-    const sd_fetch_reply *reply = &job->reply->as.fetch_reply;
-    size_t failed = 0;
-    for (size_t i = 0; i < reply->part_count; i++)
-        failed += reply->parts[i].error != NULL;
     sd_info("job finished: %zu parts published, %zu failed, %zu API requests, %zu periods "
             "from the cache, %" PRId64 " ms request=%s job=%s site=%s",
-            reply->part_count, failed, job->http_requests, job->cache_hits,
-            sd_clock_ms() - job->started_ms, job->request->request_id, job->request->job_id,
-            job->request->site);
+            reply->part_count, sd_fetch_job_failed_parts(reply), job->http_requests,
+            job->cache_hits, sd_clock_ms() - job->started_ms, job->request->request_id,
+            job->request->job_id, job->request->site);
 }
 
-static int s_on_finish_timer(zloop_t *loop, int timer_id, void *arg)
+//  Publishes the parts when the reply could be built (sd_fetch_job_finish_fn).
+static void s_finish(void *arg, sd_fetch_reply *reply)
 {
-    (void)loop;
-    (void)timer_id;
     sd_ga_job *job = arg;
-    job->finish_timer = -1;
-    job->reply = sd_ga_reply_new(job->request);
-    if (job->reply) {
+    if (reply) {
         for (size_t g = 0; g < job->group_count; g++)
             s_publish_group(job, g);
-        s_log_finish(job);
+        s_log_finish(job, reply);
     }
-    else
-        sd_error("out of memory building the fetch reply request=%s job=%s site=%s",
-                 job->request->request_id, job->request->job_id, job->request->site);
     job->done(job, job->arg);       //  may destroy the job: nothing follows
-    return 0;
-}
-
-//  Publishing waits for a zero-delay timer, so that it never runs inside a
-//  call's callback chain (the done callback may destroy the job).
-static void s_schedule_finish(sd_ga_job *job)
-{
-    if (job->finish_timer >= 0)
-        return;
-    job->finish_timer = zloop_timer(job->context.loop, 0, 1, s_on_finish_timer, job);
-    if (job->finish_timer < 0)
-        sd_error("cannot set a timer to finish the job request=%s job=%s site=%s",
-                 job->request->request_id, job->request->job_id, job->request->site);
 }
 
 //  -------------------------------------------------------------------------
@@ -139,7 +144,7 @@ static void s_call_done(sd_ga_call *call)
     sd_ga_period_rows_clear(&call->kept);
     job->calls_left--;
     if (job->calls_left == 0)
-        s_schedule_finish(job);
+        sd_fetch_job_schedule_finish(&job->base);
 }
 
 void sd_ga_call_fail(sd_ga_call *call, const char *error)
@@ -313,13 +318,19 @@ void sd_ga_job_pump(sd_ga_job *job, size_t property)
         s_fail_queued(job, property, "the job's deadline passed before the request was sent");
         return;
     }
-    size_t limit = job->context.config->ga.max_in_flight > 0
-                       ? (size_t)job->context.config->ga.max_in_flight
-                       : 1;
     size_t picked[SD_GA_BATCH_MAX];
     size_t count;
-    while (job->running[property] < limit && (count = s_pick_calls(job, property, picked)) > 0)
+    while ((count = s_pick_calls(job, property, picked)) > 0
+           && sd_inflight_take(job->context.inflight, id))
         sd_ga_exchange_start(job, picked, count);
+}
+
+void sd_ga_job_pump_all(sd_ga_job *job)
+{
+    if (job->calls_left == 0)
+        return;                     //  nothing queued, and no site when the job failed
+    for (size_t property = 0; property < job->site->property_count; property++)
+        sd_ga_job_pump(job, property);
 }
 
 //  -------------------------------------------------------------------------
@@ -405,9 +416,6 @@ static int s_prepare(sd_ga_job *job)
         return -1;
     if (job->job_error)
         return 0;
-    job->running = calloc(job->site->property_count + 1, sizeof *job->running);
-    if (!job->running)
-        return -1;
     int64_t now_ms = sd_now_ms();
     for (size_t g = 0; g < job->group_count; g++) {
         if (s_prepare_group(job, g, now_ms) != 0)
@@ -445,12 +453,16 @@ sd_ga_job *sd_ga_job_new(const sd_ga_context *context, sd_msg **request, sd_ga_j
         return NULL;
     }
     job->context = *context;
-    job->request_msg = *request;
-    *request = NULL;
-    job->request = &job->request_msg->as.fetch_request;
-    job->finish_timer = -1;
+    if (!context->inflight) {
+        job->own_inflight = sd_inflight_new(context->config->ga.max_in_flight);
+        job->context.inflight = job->own_inflight;
+    }
+    sd_fetch_job_init(&job->base, context->loop, request, "site", s_finish, job);
+    job->request = job->base.request;
     job->done = done;
     job->arg = arg;
+    if (!job->context.inflight)
+        sd_ga_job_destroy(&job);
     return job;
 }
 
@@ -481,21 +493,19 @@ int sd_ga_job_start(sd_ga_job *job)
             job->request->query_count, job->group_count, s_unbatched_reports(job),
             job->cache_hits, job->call_count, job->request->request_id, job->request->job_id,
             job->request->site);
-    if (job->calls_left == 0) {
-        s_schedule_finish(job);
-        return job->finish_timer >= 0 ? 0 : -1;
-    }
+    if (job->calls_left == 0)
+        return sd_fetch_job_schedule_finish(&job->base);
 
     for (size_t i = 0; i < job->call_count; i++)
         s_call_queue_page(&job->calls[i]);
     for (size_t property = 0; property < job->site->property_count; property++)
         sd_ga_job_pump(job, property);
-    return job->calls_left > 0 || job->finish_timer >= 0 ? 0 : -1;
+    return job->calls_left > 0 || job->base.finish_timer >= 0 ? 0 : -1;
 }
 
 zmsg_t *sd_ga_job_take_reply(sd_ga_job *job)
 {
-    return job->reply ? sd_ga_encode(job->reply) : NULL;
+    return sd_fetch_job_take_reply(&job->base);
 }
 
 const sd_fetch_request *sd_ga_job_request(const sd_ga_job *job)
@@ -509,8 +519,6 @@ void sd_ga_job_destroy(sd_ga_job **job_p)
     if (!job)
         return;
     sd_ga_exchanges_cancel(job);
-    if (job->finish_timer >= 0)
-        zloop_timer_end(job->context.loop, job->finish_timer);
     for (size_t g = 0; job->results && g < job->group_count; g++) {
         sd_ga_group_result *result = &job->results[g];
         sd_ga_rollup_destroy(&result->rollup);
@@ -527,10 +535,9 @@ void sd_ga_job_destroy(sd_ga_job **job_p)
         sd_ga_period_rows_clear(&job->calls[i].kept);
     }
     free(job->calls);
-    free(job->running);
     zstr_free(&job->job_error);
-    sd_msg_destroy(&job->reply);
-    sd_msg_destroy(&job->request_msg);
+    sd_inflight_destroy(&job->own_inflight);
+    sd_fetch_job_clear(&job->base);
     free(job);
     *job_p = NULL;
 }

@@ -17,7 +17,8 @@
     batchRunReports requests of up to 5 reports, and a lone first page goes
     as runReport. Further pages go as runReport. At most config
     ga.max_in_flight requests per property are in flight (a request waiting
-    to be retried counts).
+    to be retried counts), over all the jobs that share the context's
+    sd_inflight counter.
 
     Requests are retried through sd_retry (429, 500, 503, transport
     errors; backoff; never past the job's deadline). A 401 fetches a new
@@ -40,9 +41,10 @@
 
 #include "sd_cache.h"
 #include "sd_config.h"
-#include "sd_ga_publish.h"
 #include "sd_ga_quota.h"
+#include "sd_inflight.h"
 #include "sd_oauth.h"
+#include "sd_part.h"
 #include "sd_proto.h"
 #include "sd_retry.h"
 
@@ -54,7 +56,8 @@ typedef struct {
     sd_oauth *oauth;
     sd_cache *cache;                //  NULL: no response cache
     sd_ga_quota *quota;
-    sd_ga_bus bus;
+    sd_inflight *inflight;          //  per property over all jobs, NULL: one per job
+    sd_part_bus bus;
 } sd_ga_context;
 
 typedef struct sd_ga_job sd_ga_job;
@@ -73,6 +76,10 @@ sd_ga_job *sd_ga_job_new(const sd_ga_context *context, sd_msg **request, sd_ga_j
 //  never from inside this call. Returns 0, or -1 when the loop refuses a
 //  timer (then done is never called).
 int sd_ga_job_start(sd_ga_job *job);
+
+//  Starts the queued requests of every property that has a free slot. The
+//  worker calls it when another job releases a slot.
+void sd_ga_job_pump_all(sd_ga_job *job);
 
 //  Returns the encoded fetch.reply (the caller owns it), or NULL when the
 //  job has not finished or the reply could not be encoded.

@@ -6,6 +6,7 @@
 #define SD_GA_JOB_INTERNAL_H
 
 #include "sd_cache.h"
+#include "sd_fetch_job.h"
 #include "sd_ga_job.h"
 #include "sd_ga_period_cache.h"
 #include "sd_ga_query.h"
@@ -55,8 +56,8 @@ typedef struct {
 
 struct sd_ga_job {
     sd_ga_context context;
-    sd_msg *request_msg;
-    const sd_fetch_request *request;
+    sd_fetch_job base;              //  the request, the finish timer and the reply
+    const sd_fetch_request *request;    //  base.request
     const sd_config_site *site;
     char *job_error;                //  fails every part: unknown site, deadline passed
     sd_ga_group *groups;
@@ -65,13 +66,11 @@ struct sd_ga_job {
     sd_ga_call *calls;
     size_t call_count;
     size_t calls_left;
-    size_t *running;                //  per property: exchanges in flight
+    sd_inflight *own_inflight;      //  the job's own counter when the context has none
     sd_ga_exchange *exchanges;      //  list of exchanges in flight
-    int finish_timer;               //  -1 when none is set
     int64_t started_ms;
     size_t cache_hits;              //  periods taken from the cache
     size_t http_requests;
-    sd_msg *reply;
     sd_ga_job_done_fn *done;
     void *arg;
 };
@@ -119,7 +118,8 @@ int64_t sd_ga_job_row_limit(const sd_ga_job *job, const sd_query *query);
 //  Records the warnings of a page of a property as warnings of group g.
 void sd_ga_job_add_warnings(sd_ga_job *job, size_t g, size_t property, const sd_ga_page *page);
 
-//  Starts exchanges for a property's queued calls while it has room.
+//  Starts exchanges for a property's queued calls while it has a free
+//  sd_inflight slot.
 void sd_ga_job_pump(sd_ga_job *job, size_t property);
 
 //  Returns the HTTP timeout of a request sent now.
@@ -127,8 +127,9 @@ int64_t sd_ga_job_timeout_ms(const sd_ga_job *job);
 
 //  Starts an exchange for calls[0 .. count-1] (indexes into job->calls, all
 //  of one property, queued): one runReport, or a batchRunReports of 2 to 5.
-//  The exchange counts as running for the property until it ends, and then
-//  pumps the property. On failure the calls are failed.
+//  The exchange keeps the property's sd_inflight slot that the caller
+//  took until it ends, and then pumps the property. On failure the calls
+//  are failed.
 void sd_ga_exchange_start(sd_ga_job *job, const size_t *calls, size_t count);
 
 //  Cancels and frees every exchange of the job without callbacks.

@@ -1,8 +1,8 @@
 /*  sd_yt_availability: views-by-day probes of each channel id for one day.  */
 #include "sd_yt_availability.h"
 
+#include "sd_availability.h"
 #include "sd_log.h"
-#include "sd_part.h"
 #include "sd_period.h"
 #include "sd_yt_query.h"
 
@@ -34,15 +34,11 @@ typedef struct {
 
 struct sd_yt_availability {
     sd_yt_context context;
-    sd_msg *request_msg;
-    const sd_availability_request *request;
-    char *request_error;            //  set when the request cannot be served at all
-    char **site_errors;             //  per site: why it cannot be checked, or NULL
+    sd_availability_base base;      //  the request, site errors, finish timer, reply
+    const sd_availability_request *request;     //  base.request
     s_probe *probes;
     size_t probe_count;
     size_t probes_left;
-    int finish_timer;               //  -1 when none is set
-    zmsg_t *reply;
     sd_yt_availability_done_fn *done;
     void *arg;
 };
@@ -66,19 +62,19 @@ static void s_append(char *detail, size_t size, const char *text)
     snprintf(detail + used, size - used, "%s%s", used ? "; " : "", text);
 }
 
-//  Fills the availability of site s. Returns 0 or -1 when out of memory.
-static int s_site_result(const sd_yt_availability *check, size_t s, sd_site_availability *out)
+//  Writes why site s is not complete (sd_availability_detail_fn).
+static void s_site_detail(const void *arg, size_t s, char *detail, size_t size)
 {
-    char detail[S_ERROR_MAX * 2] = "";
+    const sd_yt_availability *check = arg;
     char missing[S_ERROR_MAX] = "";
-    if (check->site_errors[s])
-        s_append(detail, sizeof detail, check->site_errors[s]);
+    if (check->base.site_errors[s])
+        s_append(detail, size, check->base.site_errors[s]);
     for (size_t i = 0; i < check->probe_count; i++) {
         const s_probe *probe = &check->probes[i];
         if (probe->site != s || probe->has_rows)
             continue;
         if (probe->error) {
-            s_append(detail, sizeof detail, probe->error);
+            s_append(detail, size, probe->error);
             continue;
         }
         size_t used = strlen(missing);
@@ -89,64 +85,22 @@ static int s_site_result(const sd_yt_availability *check, size_t s, sd_site_avai
         char text[S_ERROR_MAX + 64];
         snprintf(text, sizeof text, "no rows yet for %s: channel ids %s", check->request->date,
                  missing);
-        s_append(detail, sizeof detail, text);
+        s_append(detail, size, text);
     }
-    out->site = strdup(check->request->sites.items[s]);
-    out->complete = detail[0] == '\0';
-    out->detail = strdup(detail);
-    return out->site && out->detail ? 0 : -1;
 }
 
-static zmsg_t *s_build_reply(const sd_yt_availability *check)
+//  Logs the result and hands the reply over (sd_availability_finish_fn).
+static void s_finish(void *arg)
 {
-    const sd_availability_request *request = check->request;
-    if (check->request_error)
-        return sd_part_error_reply(request->id, SD_ERROR_BAD_REQUEST, check->request_error);
-    sd_msg *msg = sd_msg_new(SD_MSG_AVAILABILITY_REPLY);
-    if (!msg)
-        return NULL;
-    sd_availability_reply *reply = &msg->as.availability_reply;
-    reply->id = strdup(request->id);
-    reply->date = strdup(request->date);
-    reply->sites = calloc(request->sites.count + 1, sizeof *reply->sites);
-    bool filled = reply->id && reply->date && reply->sites;
-    for (size_t s = 0; filled && s < request->sites.count; s++) {
-        filled = s_site_result(check, s, &reply->sites[s]) == 0;
-        reply->site_count = s + 1;
-    }
-    zmsg_t *encoded = filled ? sd_part_encode(msg) : NULL;
-    sd_msg_destroy(&msg);
-    return encoded;
-}
-
-static int s_on_finish_timer(zloop_t *loop, int timer_id, void *arg)
-{
-    (void)loop;
-    (void)timer_id;
     sd_yt_availability *check = arg;
     size_t incomplete = 0;
     for (size_t i = 0; i < check->probe_count; i++)
         incomplete += !check->probes[i].has_rows;
-    check->finish_timer = -1;
-    check->reply = s_build_reply(check);
-    if (!check->request_error)
+    if (!check->base.request_error)
         sd_info("availability checked: %zu of %zu channel ids incomplete date=%s channels=%zu "
                 "id=%s", incomplete, check->probe_count, check->request->date,
                 check->request->sites.count, check->request->id);
     check->done(check, check->arg);     //  may destroy the check: nothing follows
-    return 0;
-}
-
-//  The reply waits for a zero-delay timer, so that it never runs inside a
-//  probe's callback chain (the done callback may destroy the check).
-static void s_schedule_finish(sd_yt_availability *check)
-{
-    if (check->finish_timer >= 0)
-        return;
-    check->finish_timer = zloop_timer(check->context.loop, 0, 1, s_on_finish_timer, check);
-    if (check->finish_timer < 0)
-        sd_error("cannot set a timer to finish the availability check id=%s",
-                 check->request->id);
 }
 
 //  -------------------------------------------------------------------------
@@ -167,7 +121,7 @@ static void s_probe_end(s_probe *probe, const char *error)
     const char *key = probe->slot_key;
     probe->slot_key = NULL;
     if (--check->probes_left == 0)
-        s_schedule_finish(check);
+        sd_availability_schedule_finish(&check->base);
     if (key)
         sd_inflight_release(check->context.inflight, key);
     sd_yt_availability_pump(check);
@@ -302,9 +256,9 @@ static int s_add_site(sd_yt_availability *check, size_t s)
     const char *name = check->request->sites.items[s];
     const sd_config_channel *channel = sd_config_find_channel(check->context.config, name);
     if (!channel) {
-        check->site_errors[s] = zsys_sprintf("channel %s is not in youtube.channels of the "
-                                             "worker's config", name);
-        return check->site_errors[s] ? 0 : -1;
+        check->base.site_errors[s] = zsys_sprintf("channel %s is not in youtube.channels of "
+                                                  "the worker's config", name);
+        return check->base.site_errors[s] ? 0 : -1;
     }
     s_probe *probes = realloc(check->probes,
                               (check->probe_count + channel->id_count) * sizeof *probes);
@@ -324,18 +278,10 @@ static int s_add_site(sd_yt_availability *check, size_t s)
 //  Checks the request. Returns 0, or -1 with request_error set.
 static int s_check_request(sd_yt_availability *check)
 {
-    const sd_availability_request *request = check->request;
     sd_date date;
-    if (strcmp(request->service, "youtube") != 0)
-        check->request_error = zsys_sprintf("the YouTube worker checks service \"youtube\", "
-                                            "not \"%s\"", request->service);
-    else if (sd_date_parse(request->date, &date) != 0)
-        check->request_error = zsys_sprintf("date \"%s\" is not a YYYY-MM-DD calendar date",
-                                            request->date);
-    if (check->request_error)
-        sd_warning("rejected an availability request: %s id=%s", check->request_error,
-                   request->id);
-    return check->request_error ? -1 : 0;
+    check->base.request_error = sd_availability_check_request(check->request, "youtube",
+                                                              "YouTube", &date);
+    return check->base.request_error ? -1 : 0;
 }
 
 sd_yt_availability *sd_yt_availability_new(const sd_yt_context *context, sd_msg **request,
@@ -347,14 +293,12 @@ sd_yt_availability *sd_yt_availability_new(const sd_yt_context *context, sd_msg 
         return NULL;
     }
     check->context = *context;
-    check->request_msg = *request;
-    *request = NULL;
-    check->request = &check->request_msg->as.availability_request;
-    check->finish_timer = -1;
     check->done = done;
     check->arg = arg;
-    check->site_errors = calloc(check->request->sites.count + 1, sizeof *check->site_errors);
-    if (!check->site_errors)
+    int rc = sd_availability_base_init(&check->base, context->loop, request, s_site_detail,
+                                       s_finish, check);
+    check->request = check->base.request;
+    if (rc != 0)
         sd_yt_availability_destroy(&check);
     return check;
 }
@@ -368,26 +312,22 @@ int sd_yt_availability_start(sd_yt_availability *check)
             rc = s_add_site(check, s);
     }
     if (rc != 0) {
-        check->request_error = strdup("the YouTube worker ran out of memory preparing the "
-                                      "check");
+        check->base.request_error = strdup("the YouTube worker ran out of memory preparing "
+                                           "the check");
         check->probe_count = 0;
     }
-    check->probes_left = check->request_error ? 0 : check->probe_count;
+    check->probes_left = check->base.request_error ? 0 : check->probe_count;
     sd_info("availability check started: %zu channels, %zu channel ids date=%s id=%s",
             sites->count, check->probes_left, check->request->date, check->request->id);
-    if (check->probes_left == 0) {
-        s_schedule_finish(check);
-        return check->finish_timer >= 0 ? 0 : -1;
-    }
+    if (check->probes_left == 0)
+        return sd_availability_schedule_finish(&check->base);
     sd_yt_availability_pump(check);
     return 0;
 }
 
 zmsg_t *sd_yt_availability_take_reply(sd_yt_availability *check)
 {
-    zmsg_t *reply = check->reply;
-    check->reply = NULL;
-    return reply;
+    return sd_availability_take_reply(&check->base);
 }
 
 void sd_yt_availability_destroy(sd_yt_availability **check_p)
@@ -407,14 +347,7 @@ void sd_yt_availability_destroy(sd_yt_availability **check_p)
         zstr_free(&probe->error);
     }
     free(check->probes);
-    for (size_t s = 0; check->site_errors && s < check->request->sites.count; s++)
-        zstr_free(&check->site_errors[s]);
-    free(check->site_errors);
-    if (check->finish_timer >= 0)
-        zloop_timer_end(check->context.loop, check->finish_timer);
-    zmsg_destroy(&check->reply);
-    zstr_free(&check->request_error);
-    sd_msg_destroy(&check->request_msg);
+    sd_availability_base_clear(&check->base);
     free(check);
     *check_p = NULL;
 }

@@ -4,6 +4,7 @@
 
 #include "sd_log.h"
 #include "sd_period.h"
+#include "sd_utf8_repair.h"
 #include "sd_yt_query.h"
 
 #include <jansson.h>
@@ -277,6 +278,27 @@ static void s_absorb(sd_yt_call *call, const char *body, size_t size, const char
         s_call_end(call);
 }
 
+//  Absorbs a response after replacing its invalid UTF-8 with U+FFFD, so
+//  that one bad title costs one title and not the whole response.
+static void s_absorb_repaired(sd_yt_call *call, const char *body, size_t size)
+{
+    char *repaired = NULL;
+    size_t repaired_size = 0;
+    int count = sd_utf8_repair_json(body, size, &repaired, &repaired_size);
+    if (count > 0) {
+        sd_warning("%s response has invalid UTF-8 or escapes, replaced %d with U+FFFD "
+                   "query=%s job=%s channel=%s", s_kind_name(call), count,
+                   call->job->request->queries[call->query].id, call->job->request->job_id,
+                   call->job->request->site);
+        s_absorb(call, repaired, repaired_size, "response");
+    } else if (count == 0) {
+        s_absorb(call, body, size, "response");
+    } else {
+        s_failf(call, "out of memory repairing a %s response", s_kind_name(call));
+    }
+    free(repaired);
+}
+
 //  -------------------------------------------------------------------------
 //  Sending
 
@@ -299,7 +321,7 @@ static void s_on_response(const sd_http_response *response, const sd_retry_outco
     }
     s_forget_token(call);
     if (!response->error && response->status == 200) {
-        s_absorb(call, response->body, response->body_size, "response");
+        s_absorb_repaired(call, response->body, response->body_size);
         return;
     }
     s_api_error(response, text, sizeof text);

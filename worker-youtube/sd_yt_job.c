@@ -61,51 +61,29 @@ static void s_publish_part(sd_yt_job *job, size_t q, size_t p)
     if (rc != 0 && !failure)
         failure = error[0] ? error : "out of memory building the part";
     sd_part_publish(&job->context.bus, job->request, query, p, &table, &result->warnings,
-                    failure, &job->reply->as.fetch_reply);
+                    failure, &job->base.reply->as.fetch_reply);
 }
 
-static void s_log_finish(const sd_yt_job *job)
+static void s_log_finish(const sd_yt_job *job, const sd_fetch_reply *reply)
 {
-    const sd_fetch_reply *reply = &job->reply->as.fetch_reply;
-    size_t failed = 0;
-    for (size_t i = 0; i < reply->part_count; i++)
-        failed += reply->parts[i].error != NULL;
     sd_info("job finished: %zu parts published, %zu failed, %zu API calls, %zu from the cache, "
-            "%" PRId64 " ms request=%s job=%s channel=%s", reply->part_count, failed,
-            job->api_calls, job->cache_hits, sd_clock_ms() - job->started_ms,
-            job->request->request_id, job->request->job_id, job->request->site);
+            "%" PRId64 " ms request=%s job=%s channel=%s", reply->part_count,
+            sd_fetch_job_failed_parts(reply), job->api_calls, job->cache_hits,
+            sd_clock_ms() - job->started_ms, job->request->request_id, job->request->job_id,
+            job->request->site);
 }
 
-static int s_on_finish_timer(zloop_t *loop, int timer_id, void *arg)
+//  Publishes the parts when the reply could be built (sd_fetch_job_finish_fn).
+static void s_finish(void *arg, sd_fetch_reply *reply)
 {
-    (void)loop;
-    (void)timer_id;
     sd_yt_job *job = arg;
-    job->finish_timer = -1;
-    job->reply = sd_part_reply_new(job->request);
-    if (job->reply) {
+    if (reply) {
         for (size_t q = 0; q < job->request->query_count; q++)
             for (size_t p = 0; p < job->request->queries[q].period_count; p++)
                 s_publish_part(job, q, p);
-        s_log_finish(job);
-    } else {
-        sd_error("out of memory building the fetch reply request=%s job=%s channel=%s",
-                 job->request->request_id, job->request->job_id, job->request->site);
+        s_log_finish(job, reply);
     }
     job->done(job, job->arg);       //  may destroy the job: nothing follows
-    return 0;
-}
-
-//  Publishing waits for a zero-delay timer, so that it never runs inside a
-//  call's callback chain (the done callback may destroy the job).
-static void s_schedule_finish(sd_yt_job *job)
-{
-    if (job->finish_timer >= 0)
-        return;
-    job->finish_timer = zloop_timer(job->context.loop, 0, 1, s_on_finish_timer, job);
-    if (job->finish_timer < 0)
-        sd_error("cannot set a timer to finish the job request=%s job=%s channel=%s",
-                 job->request->request_id, job->request->job_id, job->request->site);
 }
 
 //  -------------------------------------------------------------------------
@@ -207,7 +185,7 @@ void sd_yt_job_call_ended(sd_yt_job *job)
         sd_yt_job_pump(job);
         return;
     }
-    s_schedule_finish(job);
+    sd_fetch_job_schedule_finish(&job->base);
 }
 
 //  -------------------------------------------------------------------------
@@ -368,10 +346,8 @@ sd_yt_job *sd_yt_job_new(const sd_yt_context *context, sd_msg **request,
         return NULL;
     }
     job->context = *context;
-    job->request_msg = *request;
-    *request = NULL;
-    job->request = &job->request_msg->as.fetch_request;
-    job->finish_timer = -1;
+    sd_fetch_job_init(&job->base, context->loop, request, "channel", s_finish, job);
+    job->request = job->base.request;
     job->done = done;
     job->arg = arg;
     return job;
@@ -396,17 +372,15 @@ int sd_yt_job_start(sd_yt_job *job)
             job->request->job_id, job->request->site);
     if (job->calls_left == 0)
         job->titles_stage = true;
-    if (job->calls_left == 0) {
-        s_schedule_finish(job);
-        return job->finish_timer >= 0 ? 0 : -1;
-    }
+    if (job->calls_left == 0)
+        return sd_fetch_job_schedule_finish(&job->base);
     sd_yt_job_pump(job);
     return 0;
 }
 
 zmsg_t *sd_yt_job_take_reply(sd_yt_job *job)
 {
-    return job->reply ? sd_part_encode(job->reply) : NULL;
+    return sd_fetch_job_take_reply(&job->base);
 }
 
 const sd_fetch_request *sd_yt_job_request(const sd_yt_job *job)
@@ -437,14 +411,11 @@ void sd_yt_job_destroy(sd_yt_job **job_p)
     for (size_t i = 0; i < job->call_count; i++)
         sd_yt_call_destroy(&job->calls[i]);
     free(job->calls);
-    if (job->finish_timer >= 0)
-        zloop_timer_end(job->context.loop, job->finish_timer);
     for (size_t q = 0; job->results && q < job->request->query_count; q++)
         s_result_clear(&job->results[q], &job->request->queries[q]);
     free(job->results);
     zstr_free(&job->job_error);
-    sd_msg_destroy(&job->reply);
-    sd_msg_destroy(&job->request_msg);
+    sd_fetch_job_clear(&job->base);
     free(job);
     *job_p = NULL;
 }

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "sd_fetch_job.h"
 #include "sd_yt_job.h"
 #include "sd_yt_rollup.h"
 
@@ -61,8 +62,8 @@ typedef struct {
 
 struct sd_yt_job {
     sd_yt_context context;
-    sd_msg *request_msg;
-    const sd_fetch_request *request;
+    sd_fetch_job base;              //  the request, the finish timer and the reply
+    const sd_fetch_request *request;    //  base.request
     const sd_config_channel *channel;
     sd_yt_result *results;          //  per query
     sd_yt_call **calls;
@@ -71,8 +72,6 @@ struct sd_yt_job {
     size_t running;
     bool titles_stage;              //  the videos.list calls were added
     char *job_error;                //  set when the job cannot run at all
-    int finish_timer;               //  -1 when none
-    sd_msg *reply;
     sd_yt_job_done_fn *done;
     void *arg;
     int64_t started_ms;
