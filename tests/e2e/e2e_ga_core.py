@@ -374,7 +374,7 @@ def write_service_account(directory, private_pem, token_uri):
     return path
 
 
-def write_config(directory, api_base, key_file, sites):
+def write_config(directory, api_base, key_file, sites, shards):
     config = {
         "broker": {
             "endpoint": "tcp://127.0.0.1:%d" % free_port(),
@@ -390,6 +390,7 @@ def write_config(directory, api_base, key_file, sites):
                              for prop in properties]
                       for site, properties in sites.items()},
         },
+        "aggregator": {"shards": shards},
         "reporter": {"id": REPORTER_ID},
         "log": {"level": "info"},
     }
@@ -430,7 +431,23 @@ def log_contains(path, text):
         return text.encode() in log.read()
 
 
-def start_chain(args, services, directory, dataset, sites):
+def start_aggregators(args, services, directory, config, shards):
+    """Start one aggregator, or with shards=2 one per shard plus a second
+    one for shard 0, so tables of shard 0 are published twice and the
+    reporter must keep the first copy. Return their log paths."""
+    if shards == 1:
+        plan = [("aggregator", [])]
+    else:
+        plan = [("aggregator-0", ["--shard", "0"]), ("aggregator-1", ["--shard", "1"]),
+                ("aggregator-0-copy", ["--shard", "0"])]
+    logs = []
+    for name, options in plan:
+        services.start(name, [args.bin_aggregator, "-c", config] + options)
+        logs.append(os.path.join(directory, name + ".log"))
+    return logs
+
+
+def start_chain(args, services, directory, dataset, sites, shards=1):
     """Start every service over the dataset. Return the config path."""
     private_pem, public_pem = write_key_pair(directory)
     port_file = os.path.join(directory, "simulator.port")
@@ -442,19 +459,19 @@ def start_chain(args, services, directory, dataset, sites):
         api_base = "http://127.0.0.1:%d" % int(handle.read())
 
     key_file = write_service_account(directory, private_pem, api_base + "/token")
-    config = write_config(directory, api_base, key_file, sites)
+    config = write_config(directory, api_base, key_file, sites, shards)
     services.start("broker", [args.bin_broker, "-c", config])
     services.start("worker-ga-1", [args.bin_worker_ga, "-c", config])
     services.start("worker-ga-2", [args.bin_worker_ga, "-c", config])
-    aggregator_log = os.path.join(directory, "aggregator.log")
-    services.start("aggregator", [args.bin_aggregator, "-c", config])
+    aggregator_logs = start_aggregators(args, services, directory, config, shards)
     services.start("reporter", [args.bin_reporter, "-c", config])
 
     wait_for(services, lambda: services_live(args.bin_statsdash, config), 60,
              "`statsdash status` to show 2 ga workers and a report worker")
     # Parts published before the aggregator subscribes would be lost.
-    wait_for(services, lambda: log_contains(aggregator_log, "subscribed topic="), 30,
-             "the aggregator to subscribe to the table bus")
+    wait_for(services, lambda: all(log_contains(log, "subscribed topic=")
+                                   for log in aggregator_logs), 30,
+             "the aggregators to subscribe to the table bus")
     return config
 
 
@@ -500,6 +517,17 @@ def case_reports(args, config, dataset):
         check(log_contains(log_path, "job started"), "worker-ga-%d ran no fetch job" % n)
 
 
+def case_shards(args, config, dataset):
+    """Two shards and a duplicate aggregator of shard 0: every figure must
+    still be right, and each shard must have published tables."""
+    case_reports(args, config, dataset)
+    directory = os.path.dirname(config)
+    for name in ("aggregator-0", "aggregator-1", "aggregator-0-copy"):
+        check(log_contains(os.path.join(directory, name + ".log"), "table published"),
+              "%s published no table" % name)
+    print("ok shards")
+
+
 def case_unknown_site(args, config, dataset):
     """Check that the report is partial and names the extra site, and that
     the figures of the four known sites are still whole."""
@@ -533,7 +561,7 @@ def prepare_dataset(mode, generator, directory):
 
 def parse_arguments():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("case", choices=["reports", "unknown-site"])
+    parser.add_argument("case", choices=["reports", "unknown-site", "shards"])
     parser.add_argument("--dataset", choices=["generate", "env"], required=True)
     for name in ("simulator", "broker", "worker-ga", "aggregator", "reporter", "statsdash"):
         parser.add_argument("--bin-" + name, required=True)
@@ -559,8 +587,11 @@ def main():
             if dataset is None:
                 print("STATSDASH_DATASET is not set; skipping")
                 return SKIPPED
-            config = start_chain(args, services, directory, dataset, sites)
-            if args.case == "reports":
+            shards = 2 if args.case == "shards" else 1
+            config = start_chain(args, services, directory, dataset, sites, shards)
+            if args.case == "shards":
+                case_shards(args, config, dataset)
+            elif args.case == "reports":
                 case_reports(args, config, dataset)
             else:
                 case_unknown_site(args, config, dataset)
