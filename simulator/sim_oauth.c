@@ -18,7 +18,8 @@
 #define SIM_OAUTH_CLOCK_SKEW 60
 //  Maximum lifetime Google accepts for an assertion (exp - iat).
 #define SIM_OAUTH_MAX_ASSERTION_LIFETIME 3600
-//  Issued tokens kept at most; the oldest is dropped past this.
+//  Issued tokens kept at most. Expired tokens are dropped before each new
+//  one is stored, and past this count the oldest live token is dropped too.
 #define SIM_OAUTH_TOKENS_MAX 10000
 
 static const char *s_time_problem =
@@ -39,6 +40,7 @@ struct sim_oauth {
     pthread_mutex_t lock;       //  guards tokens
     s_token *tokens;
     size_t token_count;
+    sim_stats *stats;           //  NULL, or where token_count is reported
     sim_oauth_grant_handler user_grants;    //  authorization_code and refresh_token
     void *user_grants_context;
 };
@@ -140,8 +142,15 @@ static void s_respond_oauth_error(sim_http_response *response, const char *error
                                                    "error_description", description));
 }
 
-//  Drops expired tokens, then the oldest ones while the table is full.
-//  Called with the lock held.
+//  Reports token_count to stats. Called with the lock held.
+static void s_report_stored(sim_oauth *self)
+{
+    if (self->stats)
+        sim_stats_set_stored(self->stats, "access_tokens", self->token_count);
+}
+
+//  Drops expired tokens, then the oldest one when the table is still full,
+//  so that one slot is free. Called with the lock held.
 static void s_prune(sim_oauth *self, time_t now)
 {
     size_t kept = 0;
@@ -182,6 +191,7 @@ int sim_oauth_issue(sim_oauth *self, const char *scope, const char *subject,
     token->scope = scope_copy;
     snprintf(token->subject, sizeof token->subject, "%s", subject ? subject : "");
     snprintf(token->grant, sizeof token->grant, "%s", grant ? grant : "");
+    s_report_stored(self);
     pthread_mutex_unlock(&self->lock);
     return 0;
 }
@@ -389,6 +399,15 @@ void sim_oauth_revoke_grant(sim_oauth *self, const char *grant)
         self->tokens[kept++] = self->tokens[i];
     }
     self->token_count = kept;
+    s_report_stored(self);
+    pthread_mutex_unlock(&self->lock);
+}
+
+void sim_oauth_set_stats(sim_oauth *self, sim_stats *stats)
+{
+    pthread_mutex_lock(&self->lock);
+    self->stats = stats;
+    s_report_stored(self);
     pthread_mutex_unlock(&self->lock);
 }
 
@@ -403,5 +422,6 @@ void sim_oauth_expire_all(sim_oauth *self)
     for (size_t i = 0; i < self->token_count; i++)
         free(self->tokens[i].scope);
     self->token_count = 0;
+    s_report_stored(self);
     pthread_mutex_unlock(&self->lock);
 }

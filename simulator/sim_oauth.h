@@ -23,6 +23,7 @@
 #include <stddef.h>
 
 #include "sim_http.h"
+#include "sim_stats.h"
 
 #define SIM_OAUTH_JWT_BEARER "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
@@ -80,6 +81,10 @@ void sim_oauth_set_user_grants(sim_oauth *self, sim_oauth_grant_handler handler,
 //  Copies the grant of a live access token into grant. Returns 0, or -1
 //  when no such token exists.
 int sim_oauth_token_grant(sim_oauth *self, const char *token, char *grant, size_t grant_size);
+
+//  Makes the endpoint report the number of access tokens it stores under
+//  "stored" in stats (which must outlive it), updated on every change.
+void sim_oauth_set_stats(sim_oauth *self, sim_stats *stats);
 
 //  Returns the lifetime of issued access tokens, in seconds.
 int sim_oauth_token_lifetime(const sim_oauth *self);

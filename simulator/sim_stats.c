@@ -16,8 +16,8 @@ sim_stats *sim_stats_new(void)
     sim_stats *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
-    self->counters = json_pack("{s:i, s:{}, s:{}, s:{}}", "total", 0, "endpoints", "faults",
-                               "quota");
+    self->counters = json_pack("{s:i, s:{}, s:{}, s:{}, s:{}}", "total", 0, "endpoints",
+                               "faults", "quota", "stored");
     self->in_flight = json_object();
     if (!self->counters || !self->in_flight || pthread_mutex_init(&self->lock, NULL) != 0) {
         json_decref(self->counters);
@@ -115,6 +115,14 @@ void sim_stats_charge(sim_stats *self, const char *api, int units)
         json_integer_set(used, json_integer_value(used) + units);
     else
         json_object_set_new(quota, api, json_integer(units));
+    pthread_mutex_unlock(&self->lock);
+}
+
+void sim_stats_set_stored(sim_stats *self, const char *table, size_t count)
+{
+    pthread_mutex_lock(&self->lock);
+    json_object_set_new(json_object_get(self->counters, "stored"), table,
+                        json_integer((json_int_t)count));
     pthread_mutex_unlock(&self->lock);
 }
 

@@ -2,7 +2,9 @@
 
     Counts every API request by endpoint ("token", "runReport", ...), by
     HTTP status, by the property or channel it named, and by injected
-    fault, and the quota units charged per API. Thread-safe.
+    fault, and the quota units charged per API. Also reports how many
+    entries the simulator's tables hold now (access tokens, authorization
+    codes), so that tests can check those tables stay bounded. Thread-safe.
 */
 #ifndef SIM_STATS_H
 #define SIM_STATS_H
@@ -32,10 +34,14 @@ void sim_stats_leave(sim_stats *self, const char *endpoint, const char *key);
 //  Adds units to the quota used of api ("youtube").
 void sim_stats_charge(sim_stats *self, const char *api, int units);
 
+//  Sets the number of entries that table ("access_tokens", ...) holds now.
+void sim_stats_set_stored(sim_stats *self, const char *table, size_t count);
+
 //  Returns a copy of the counters; the caller owns it. The shape is
 //  {"total": N, "endpoints": {"runReport": {"requests": N, "statuses":
 //  {"200": N}, "properties": {"310000001": N}, "in_flight_max":
-//  {"UC...": N}}}, "faults": {"503": N}, "quota": {"youtube": N}}.
+//  {"UC...": N}}}, "faults": {"503": N}, "quota": {"youtube": N},
+//  "stored": {"access_tokens": N, "authorization_codes": N}}.
 json_t *sim_stats_snapshot(sim_stats *self);
 
 #endif

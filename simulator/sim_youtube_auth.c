@@ -249,7 +249,21 @@ static const char *s_authorization_problem(const sim_http_request *request, cons
     return NULL;
 }
 
-//  Stores a new code for the request. Returns 0 or -1.
+//  Drops the codes that expired unused. Called with the lock held.
+static void s_prune_codes(sim_youtube_auth *self, time_t now)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < self->code_count; i++) {
+        if (self->codes[i].expires <= now)
+            s_code_clear(&self->codes[i]);
+        else
+            self->codes[kept++] = self->codes[i];
+    }
+    self->code_count = kept;
+}
+
+//  Stores a new code for the request, after dropping expired codes and,
+//  when the table is still full, the oldest one. Returns 0 or -1.
 static int s_store_code(sim_youtube_auth *self, const sim_http_request *request, char *value,
                         size_t value_size)
 {
@@ -266,6 +280,7 @@ static int s_store_code(sim_youtube_auth *self, const sim_http_request *request,
         return -1;
     }
     pthread_mutex_lock(&self->lock);
+    s_prune_codes(self, sim_clock_real_now());
     if (self->code_count == SIM_AUTH_CODES_MAX) {
         s_code_clear(&self->codes[0]);
         memmove(self->codes, self->codes + 1, (self->code_count - 1) * sizeof *self->codes);
