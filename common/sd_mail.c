@@ -567,7 +567,9 @@ char *sd_mail_read_password(const char *path, char *error, size_t size)
         return NULL;
     }
     char *password = NULL;
-    if (info.st_mode & (S_IRWXG | S_IRWXO))
+    if (!S_ISREG(info.st_mode))
+        snprintf(error, size, "the SMTP password file %s is not a regular file", path);
+    else if (info.st_mode & (S_IRWXG | S_IRWXO))
         snprintf(error, size,
                  "the SMTP password file %s is accessible by group or others; run "
                  "chmod 600 %s",
@@ -579,6 +581,7 @@ char *sd_mail_read_password(const char *path, char *error, size_t size)
         snprintf(error, size, "out of memory while reading %s", path);
     else if (read(fd, password, (size_t)info.st_size) != info.st_size) {
         snprintf(error, size, "cannot read the SMTP password file %s", path);
+        explicit_bzero(password, (size_t)info.st_size + 1);
         free(password);
         password = NULL;
     }

@@ -97,9 +97,10 @@ void sd_mail_upload_describe(sd_mail_upload *upload, CURLcode rc, const char *ur
 //  handle first) and sets *upload_p to NULL. Safe on NULL.
 void sd_mail_upload_destroy(sd_mail_upload **upload_p);
 
-//  Reads a password file that must not be readable by group or others, and
-//  removes one trailing newline. Returns a new string (caller frees), or
-//  NULL with one line in error.
+//  Reads a password file that must be a regular file not readable by group
+//  or others, and removes one trailing newline. Returns a new string (the
+//  caller clears it with explicit_bzero and frees it), or NULL with one
+//  line in error.
 char *sd_mail_read_password(const char *path, char *error, size_t size);
 
 #endif

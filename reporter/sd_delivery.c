@@ -63,6 +63,8 @@ static void s_mail_destroy(sd_delivery *self, s_mail **mail_p)
     free(mail->request_id);
     free(mail->delivery_id);
     free(mail->error);
+    if (mail->password)
+        explicit_bzero(mail->password, strlen(mail->password));
     free(mail->password);
     free(mail->subject);
     for (size_t i = 0; i < mail->recipient_count; i++)
@@ -77,8 +79,25 @@ static void s_mail_destroy(sd_delivery *self, s_mail **mail_p)
     *mail_p = NULL;
 }
 
+//  Reads the SMTP password file once, so that a missing file or one that
+//  group or others may read stops the reporter at start instead of at its
+//  first mail. The password itself is cleared and dropped.
+static int s_check_password(const sd_config_smtp *smtp, char *error, size_t size)
+{
+    if (!smtp->user || !*smtp->user || !smtp->password_file || !*smtp->password_file)
+        return 0;
+    char *password = sd_mail_read_password(smtp->password_file, error, size);
+    if (!password)
+        return -1;
+    explicit_bzero(password, strlen(password));
+    free(password);
+    return 0;
+}
+
 sd_delivery *sd_delivery_new(const sd_config *config, zloop_t *loop, char *error, size_t size)
 {
+    if (s_check_password(&config->smtp, error, size) != 0)
+        return NULL;
     sd_delivery *self = calloc(1, sizeof *self);
     if (!self) {
         snprintf(error, size, "out of memory");

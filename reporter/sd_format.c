@@ -124,3 +124,14 @@ double sd_format_to_double(const sd_value *value)
         return value->as.f;
     return 0.0;
 }
+
+size_t sd_format_text_cut(const char *text, size_t len)
+{
+    size_t chars = 0;
+    for (size_t i = 0; i < len; i++) {
+        //  A byte that is not a continuation byte starts a character.
+        if (((unsigned char)text[i] & 0xC0) != 0x80 && ++chars > SD_FORMAT_TEXT_MAX_CHARS)
+            return i;
+    }
+    return len;
+}

@@ -36,6 +36,18 @@ void sd_format_significant(double value, int digits, bool sign, char *buffer, si
 //  as "".
 void sd_format_value(const sd_value *value, int decimals, bool sign, char *buffer, size_t size);
 
+//  Text values longer than this many characters are cut when shown to
+//  people (HTML, the mail's text part, CSV), and "…" marks the cut.
+#define SD_FORMAT_TEXT_MAX_CHARS 300
+#define SD_FORMAT_ELLIPSIS "\xE2\x80\xA6"
+
+//  Returns how many of the len bytes at text to show: len when the text has
+//  at most SD_FORMAT_TEXT_MAX_CHARS characters, else the bytes of the first
+//  SD_FORMAT_TEXT_MAX_CHARS characters, ending on a character boundary
+//  (the caller then appends SD_FORMAT_ELLIPSIS). Bytes of invalid UTF-8
+//  count as characters of their own.
+size_t sd_format_text_cut(const char *text, size_t len);
+
 //  Writes a percentage with one decimal and its sign: "+4.8%", "-2.0%",
 //  "0.0%".
 void sd_format_percent(double percent, char *buffer, size_t size);

@@ -130,7 +130,7 @@ static void s_job_item(const sd_plan *plan, size_t job, char *item, size_t size)
 {
     const sd_fetch_request *fetch = &plan->jobs[job]->as.fetch_request;
     char first_id[384];
-    snprintf(first_id, sizeof first_id, "%s.%s", plan->request_id, fetch->site);
+    snprintf(first_id, sizeof first_id, "%s.%s", plan->id_prefix, fetch->site);
     if (fetch->query_count > 0 && strcmp(fetch->job_id, first_id) != 0)
         snprintf(item, size, "%s/all periods", s_table_name(plan, fetch->queries[0].table_id));
     else

@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "sd_log.h"
 #include "sd_plan_query.h"
@@ -242,7 +245,7 @@ static int s_plan_tables(sd_plan *plan)
             continue;
         sd_plan_table *table = &plan->tables[plan->table_count];
         table->def = def;
-        table->table_id = s_join(plan->request_id, ".", def->name);
+        table->table_id = s_join(plan->id_prefix, ".", def->name);
         if (!table->table_id)
             return -1;
         plan->table_count++;
@@ -275,7 +278,7 @@ static sd_msg *s_build_job(const sd_plan *plan, const char *site, const char *su
     if (!msg)
         return NULL;
     sd_fetch_request *job = &msg->as.fetch_request;
-    job->job_id = s_join(plan->request_id, ".", site);
+    job->job_id = s_join(plan->id_prefix, ".", site);
     if (job->job_id && *suffix) {
         char *longer = s_join(job->job_id, ".", suffix);
         free(job->job_id);
@@ -450,6 +453,18 @@ static const sd_report_def *s_find_report(const char *report, sd_plan_error *err
     return NULL;
 }
 
+//  Writes 8 random hex digits and a NUL into attempt. Without the kernel's
+//  random numbers, the clock and the process id still differ per attempt.
+static void s_draw_attempt(char attempt[9])
+{
+    uint32_t value = 0;
+    struct timespec now;
+    if (getrandom(&value, sizeof value, 0) != (ssize_t)sizeof value &&
+        clock_gettime(CLOCK_REALTIME, &now) == 0)
+        value = (uint32_t)now.tv_nsec ^ ((uint32_t)getpid() << 16);
+    snprintf(attempt, 9, "%08x", value);
+}
+
 sd_plan *sd_plan_new(const sd_report_request *request, const sd_config *config,
                      const char *reporter_id, sd_plan_error *err)
 {
@@ -464,7 +479,9 @@ sd_plan *sd_plan_new(const sd_report_request *request, const sd_config *config,
     plan->config = config;
     plan->request_id = strdup(request->request_id ? request->request_id : "");
     plan->reporter_id = strdup(reporter_id);
-    if (!plan->request_id || !plan->reporter_id)
+    s_draw_attempt(plan->attempt);
+    plan->id_prefix = plan->request_id ? s_join(plan->request_id, ".", plan->attempt) : NULL;
+    if (!plan->request_id || !plan->reporter_id || !plan->id_prefix)
         goto oom;
     if (s_resolve_sites(plan, request, config, err) != 0)
         goto fail;
@@ -500,6 +517,7 @@ void sd_plan_destroy(sd_plan **plan)
     sd_strings_clear(&self->network_sites);
     free(self->subject);
     free(self->request_id);
+    free(self->id_prefix);
     free(self->reporter_id);
     free(self);
     *plan = NULL;

@@ -6,13 +6,18 @@
     for the report's service. A table of network scope takes its parts
     from every configured site, so sites outside the request get a job of
     their own with only those queries. Table ids are
-    "<request_id>.<table name>" ("r42.summary"), so they are unique per
-    request and spread over the aggregator shards; job ids are
-    "<request_id>.<site>".
+    "<request_id>.<attempt>.<table name>" ("r42.5f3a09c1.summary"), where
+    attempt is 8 random hex digits drawn for each plan. A request that the
+    broker hands to another reporter after the first one died thus gets new
+    tables, and the aggregators do not drop their parts as late parts of
+    the tables they already published. The ids are unique per attempt and
+    spread over the aggregator shards; job ids are
+    "<request_id>.<attempt>.<site>".
 
     Dependent tables (those with a parent) are planned in a second stage
     by sd_plan_dependents, once the parent table has arrived: one more job
-    per site, "<request_id>.<site>.<parent name>", whose query filters on
+    per site, "<request_id>.<attempt>.<site>.<parent name>", whose query
+    filters on
     the parent's rows. A dependent table whose parent has no rows is
     marked empty and fetches nothing.
 
@@ -49,7 +54,7 @@ typedef struct {
 
 typedef struct {
     const sd_table_def *def;
-    char *table_id;                 //  "<request_id>.<name>"
+    char *table_id;                 //  "<request_id>.<attempt>.<name>"
     int64_t expected_parts;         //  sites x compared periods (current included)
     const sd_strings *sites;        //  the sites of its parts, borrowed from the plan
     int parent;                     //  index of the parent table, -1 when none
@@ -61,6 +66,8 @@ typedef struct {
 
 typedef struct {
     char *request_id;
+    char attempt[9];                //  8 random hex digits, new for every plan
+    char *id_prefix;                //  "<request_id>.<attempt>", the start of every id
     const sd_report_def *report;
     sd_frequency frequency;
     sd_report_periods periods;

@@ -3,9 +3,11 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "sd_format.h"
 #include "sd_text.h"
 
 //  Writes a field, quoted when it contains a comma, quote, CR or LF.
@@ -31,6 +33,26 @@ static void s_field(sd_text *out, const char *data, size_t len)
     sd_text_append(out, "\"");
 }
 
+//  Writes a text value, cut after SD_FORMAT_TEXT_MAX_CHARS characters
+//  with "…" appended.
+static void s_text_field(sd_text *out, const char *data, size_t len)
+{
+    size_t cut = sd_format_text_cut(data, len);
+    if (cut == len) {
+        s_field(out, data, len);
+        return;
+    }
+    char *shortened = malloc(cut + strlen(SD_FORMAT_ELLIPSIS));
+    if (!shortened) {
+        s_field(out, data, cut);
+        return;
+    }
+    memcpy(shortened, data, cut);
+    memcpy(shortened + cut, SD_FORMAT_ELLIPSIS, strlen(SD_FORMAT_ELLIPSIS));
+    s_field(out, shortened, cut + strlen(SD_FORMAT_ELLIPSIS));
+    free(shortened);
+}
+
 static void s_value(sd_text *out, const sd_value *value)
 {
     switch (value->kind) {
@@ -45,7 +67,7 @@ static void s_value(sd_text *out, const sd_value *value)
         sd_text_append(out, value->as.b ? "true" : "false");
         break;
     case SD_VALUE_STRING:
-        s_field(out, value->as.s.ptr ? value->as.s.ptr : "", value->as.s.len);
+        s_text_field(out, value->as.s.ptr ? value->as.s.ptr : "", value->as.s.len);
         break;
     default:
         break;

@@ -21,6 +21,7 @@
 #include "sd_period.h"
 #include "sd_plan.h"
 #include "sd_proto.h"
+#include "sd_reply_fit.h"
 
 //  The report in progress.
 typedef struct {
@@ -119,12 +120,27 @@ static void s_reply_error(sd_reporter *self, zframe_t **client, const char *id, 
     sd_msg_destroy(&msg);
 }
 
+//  Leaves out the outputs that would make reply larger than what the
+//  client (statsdash request, with the protocol's default limits) or the
+//  broker (broker.max_message_bytes) accepts.
+static void s_fit(sd_reporter *self, sd_msg *reply)
+{
+    sd_proto_limits limits;
+    sd_proto_limits_default(&limits);
+    if (self->limits.max_message_bytes < limits.max_message_bytes)
+        limits.max_message_bytes = self->limits.max_message_bytes;
+    if (sd_reply_fit(reply, &limits) < 0)
+        sd_error("report reply not fitted to the size limits request=%s",
+                 reply->as.report_reply.request_id);
+}
+
 //  Replies with the report once the mail was accepted or given up on.
 static void s_on_delivered(sd_msg **reply, void *arg)
 {
     sd_reporter *self = arg;
     if (!self->job)
         return;
+    s_fit(self, *reply);
     s_reply(self, &self->job->client, *reply);
     s_job_destroy(self, &self->job);
 }
@@ -162,6 +178,7 @@ static void s_finish(sd_reporter *self)
         sd_info("report rendered status=%s missing=%zu warnings=%zu request=%s report=%s",
                 reply->as.report_reply.status, outcome.missing.count, outcome.warnings.count,
                 plan->request_id, plan->report->name);
+        s_fit(self, reply);
         s_reply(self, &job->client, reply);
     } else {
         s_reply_error(self, &job->client, plan->request_id, SD_ERROR_INTERNAL,

@@ -42,6 +42,22 @@ json_t *sd_view_string(const char *text, size_t len)
     return string;
 }
 
+json_t *sd_view_value_string(const char *text, size_t len)
+{
+    size_t cut = sd_format_text_cut(text, len);
+    if (cut == len)
+        return sd_view_string(text, len);
+    size_t ellipsis = strlen(SD_FORMAT_ELLIPSIS);
+    char *shortened = malloc(cut + ellipsis);
+    if (!shortened)
+        return NULL;
+    memcpy(shortened, text, cut);
+    memcpy(shortened + cut, SD_FORMAT_ELLIPSIS, ellipsis);
+    json_t *string = sd_view_string(shortened, cut + ellipsis);
+    free(shortened);
+    return string;
+}
+
 static json_t *s_text(const char *text)
 {
     return sd_view_string(text ? text : "", text ? strlen(text) : 0);
@@ -258,7 +274,7 @@ static json_t *s_overview_rows(const sd_document *document, const sd_document_ta
 static json_t *s_key_text(const sd_value *value)
 {
     if (value && value->kind == SD_VALUE_STRING)
-        return sd_view_string(value->as.s.ptr ? value->as.s.ptr : "", value->as.s.len);
+        return sd_view_value_string(value->as.s.ptr ? value->as.s.ptr : "", value->as.s.len);
     char text[SD_FORMAT_SIZE] = "";
     if (value && value->kind != SD_VALUE_NIL)
         sd_format_value(value, 0, false, text, sizeof text);

@@ -49,4 +49,8 @@ bool sd_view_is_series(const sd_document_table *entry);
 //  NUL bytes replaced by U+FFFD, or NULL when out of memory.
 json_t *sd_view_string(const char *text, size_t len);
 
+//  Like sd_view_string, for a text value of a table: a value of more than
+//  SD_FORMAT_TEXT_MAX_CHARS characters is cut there and ends with "…".
+json_t *sd_view_value_string(const char *text, size_t len);
+
 #endif

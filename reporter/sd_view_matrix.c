@@ -66,7 +66,7 @@ static json_t *s_share(const sd_value *value)
 static json_t *s_key_text(const sd_value *value)
 {
     if (value && value->kind == SD_VALUE_STRING)
-        return sd_view_string(value->as.s.ptr ? value->as.s.ptr : "", value->as.s.len);
+        return sd_view_value_string(value->as.s.ptr ? value->as.s.ptr : "", value->as.s.len);
     char text[SD_FORMAT_SIZE] = "";
     if (value && value->kind != SD_VALUE_NIL)
         sd_format_value(value, 0, false, text, sizeof text);

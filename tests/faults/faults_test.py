@@ -17,6 +17,15 @@ Cases (the first argument):
                    status 0, 2 or 1 within its timeout, no request of the
                    MDP client may get two replies, and the client's
                    requests sent after the restart must get one reply each.
+  killed-reporter  two reporters: the one that took a request (the simulator
+                   delays every API response, so the report lasts seconds)
+                   is SIGKILLed once the aggregator published a first table
+                   of the request. The broker hands the request to the other
+                   reporter, whose attempt has table ids of its own, so the
+                   aggregator does not drop its parts as late parts of the
+                   first attempt's tables. The client must get exactly one
+                   reply, complete, with the figures that `statsdash
+                   request` (exit status 0) gets afterwards.
 
 Usage: faults_test.py CASE --bin-simulator PATH --bin-broker PATH
        --bin-worker-ga PATH --bin-aggregator PATH --bin-reporter PATH
@@ -195,7 +204,61 @@ def case_broker_restart(args, services, directory):
               for r in after for body in replies[r]]))
 
 
+def reporter_holding(services, request_id):
+    """Return the names of the reporters that started request_id."""
+    return [name for name in ("reporter", "reporter-2")
+            if "request=%s" % request_id in services.log_text(name)
+            and "report started" in services.log_text(name)]
+
+
+def case_killed_reporter(args, services, directory):
+    config = start_chain(args, services, directory, ga_workers=2, latency_ms=LATENCY_MS)
+    services.start("reporter-2", [args.bin_reporter, "-c", config])
+    chain.wait_for(services, lambda: (chain.status_table(args.bin_statsdash, config) or {})
+                   .get("report") == 2, 60, "`statsdash status` to show 2 report workers")
+    client = chain.MdpClient(json.load(open(config))["broker"]["endpoint"])
+    try:
+        request_id = client.send_report_request(REQUEST_TIMEOUT_S)
+        holder = []
+
+        def report_in_progress():
+            holder[:] = reporter_holding(services, request_id)
+            return bool(holder)
+        chain.wait_for(services, report_in_progress, 30, "a reporter to start the report",
+                       names=["broker", "reporter", "reporter-2"])
+        # Once a table of the first attempt is published, a retry that used
+        # the same table ids would see its parts dropped as late parts.
+        published = "table published rows="
+        chain.wait_for(services, lambda: any(
+            published in line and "request=%s " % request_id in line
+            for line in services.log_text("aggregator").splitlines()), 30,
+            "the aggregator to publish a table of the first attempt",
+            names=["broker", "aggregator", holder[0]])
+        services.kill(holder[0])
+        print("killed %s while it held report %s" % (holder[0], request_id))
+        client.receive(REQUEST_TIMEOUT_S + 5, settle=SETTLE_S)
+        replies = client.replies[request_id]
+    finally:
+        client.close()
+
+    survivor = "reporter-2" if holder[0] == "reporter" else "reporter"
+    check(survivor in reporter_holding(services, request_id),
+          "%s, the surviving reporter, never started report %s" % (survivor, request_id))
+    check(len(replies) == 1, "request %s got %d replies, expected exactly 1"
+          % (request_id, len(replies)))
+    check(replies[0].get("status") == "complete", "report status %r, missing %r, warnings %r"
+          % (replies[0].get("status"), replies[0].get("missing"), replies[0].get("warnings")))
+    report = reply_report(replies[0])
+    status, baseline, err, _ = chain.run_request(args.bin_statsdash, config, REQUEST_TIMEOUT_S)
+    check(status == 0 and baseline is not None,
+          "report after the kill: exit status %d, stderr: %s" % (status, err))
+    check(chain.figures(report) == chain.figures(baseline),
+          "figures of the retried report differ from those of a later run")
+    print("ok killed reporter: the retry completed with one reply")
+
+
 CASES = {
+    "killed-reporter": case_killed_reporter,
     "killed-workers": case_killed_workers,
     "no-workers": case_no_workers,
     "broker-restart": case_broker_restart,

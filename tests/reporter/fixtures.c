@@ -152,3 +152,12 @@ void fixture_add_missing(sd_msg *msg, const char *site, const char *period, cons
     part->period = strdup(period);
     part->error = strdup(error);
 }
+
+const char *fixture_id(const sd_plan *plan, const char *rest)
+{
+    static char buffers[8][256];
+    static size_t next;
+    char *buffer = buffers[next++ % 8];
+    snprintf(buffer, sizeof buffers[0], "%s.%s", plan->id_prefix, rest);
+    return buffer;
+}

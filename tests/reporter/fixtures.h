@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "sd_config.h"
+#include "sd_plan.h"
 #include "sd_proto.h"
 
 //  The report columns of the ga-core summary tables, in catalog order.
@@ -34,6 +35,10 @@ sd_config *fixture_config(const char *const *sites, size_t count, int render_mar
 //  the counts and recompute the ratios' figures from the first row.
 sd_msg *fixture_table(const char *request_id, const char *table_id, const fixture_row *rows,
                       size_t count, bool with_site);
+
+//  Returns "<request_id>.<attempt>.<rest>", an id of plan's attempt, in one
+//  of 8 static buffers used in turn (valid until 8 more calls).
+const char *fixture_id(const sd_plan *plan, const char *rest);
 
 //  Adds a missing part to a table.normalized message.
 void fixture_add_missing(sd_msg *msg, const char *site, const char *period, const char *error);

@@ -31,14 +31,14 @@
 static const char *const s_devices[] = {"desktop", "mobile", "tablet"};
 
 //  Users per device and month, with the shares computed here.
-static sd_msg *s_device_months(const char *request_id)
+static sd_msg *s_device_months(const char *request_id, const char *id_prefix)
 {
     sd_msg *msg = sd_msg_new(SD_MSG_TABLE_NORMALIZED);
     sd_table_normalized *table = &msg->as.table_normalized;
     table->request_id = strdup(request_id);
     table->reporter_id = strdup("rep1");
     char table_id[160];
-    snprintf(table_id, sizeof table_id, "%s.device_months", request_id);
+    snprintf(table_id, sizeof table_id, "%s.device_months", id_prefix);
     table->table_id = strdup(table_id);
     sd_column columns[] = {{"month", SD_COLUMN_DIMENSION, ""},
                            {"device", SD_COLUMN_DIMENSION, ""},
@@ -88,14 +88,14 @@ static int s_fill_tables(const sd_plan *plan, const sd_config *config, sd_msg **
     total.current[4] = total.previous[4] = total.yearly[4] = 2.0;
     static const char *const names[] = {"summary", "site_summary", "device_months"};
     for (size_t n = 0; n < 3; n++) {
-        snprintf(table_id, sizeof table_id, "%s.%s", plan->request_id, names[n]);
+        snprintf(table_id, sizeof table_id, "%s.%s", plan->id_prefix, names[n]);
         int index = sd_plan_find_table(plan, table_id);
         if (index < 0)
             continue;
         tables[index] = n == 0   ? fixture_table(plan->request_id, table_id, &total, 1, false)
                         : n == 1 ? fixture_table(plan->request_id, table_id, rows,
                                                  config->ga.site_count, true)
-                                 : s_device_months(plan->request_id);
+                                 : s_device_months(plan->request_id, plan->id_prefix);
     }
     free(rows);
     return 0;

@@ -66,7 +66,12 @@ TOTAL = {"current": [4000, 1300, 1500, 4000 / 1500, 2.0], "previous": [3800, 140
          "yearly": [2000, 650, 750, 2000 / 750, 3.25]}
 
 
-def table_message(request_id, reporter_id, name, missing, scale=1):
+def id_prefix(job):
+    """The "<request_id>.<attempt>" that starts every table id of the job."""
+    return job["queries"][0]["table_id"].rsplit(".", 1)[0]
+
+
+def table_message(request_id, prefix, reporter_id, name, missing, scale=1):
     with_site = name == "site_summary"
     if with_site:
         rows = [[site] + metric_cells(FIGURES[site]) for site in ("two.example", "one.example")]
@@ -76,7 +81,7 @@ def table_message(request_id, reporter_id, name, missing, scale=1):
         rows = [metric_cells(figures)]
         totals = metric_cells(figures)
     return {"v": 2, "type": "table.normalized", "request_id": request_id,
-            "reporter_id": reporter_id, "table_id": request_id + "." + name,
+            "reporter_id": reporter_id, "table_id": prefix + "." + name,
             "periods": PERIODS, "columns": columns(with_site), "rows": rows,
             "totals": totals, "missing": missing, "warnings": []}
 
@@ -93,7 +98,7 @@ def publish_other_tables(peers, reporter_id, job):
     summary tables. Empty parents leave their dependent tables nothing to
     fetch, so no second-stage job follows."""
     for query in job["queries"]:
-        name = query["table_id"][len(job["request_id"]) + 1:]
+        name = query["table_id"][len(id_prefix(job)) + 1:]
         if name not in ("summary", "site_summary"):
             peers.publish(reporter_id, empty_table(job["request_id"], reporter_id,
                                                    query["table_id"]))
@@ -191,11 +196,13 @@ def case_partial_report(statsdash, config, peers, reporter_id):
         if len(seen) != 2 or not jobs:
             return
         request_id = seen[0]["request_id"]
+        prefix = id_prefix(seen[0])
         missing = [{"site": "two.example", "period": "yearly", "error": "HTTP 503 from the API"}]
-        peers.publish(reporter_id, table_message("other", reporter_id, "summary", []))
-        peers.publish(reporter_id, table_message(request_id, reporter_id, "summary", missing))
-        peers.publish(reporter_id, table_message(request_id, reporter_id, "summary", [], scale=7))
-        peers.publish(reporter_id, table_message(request_id, reporter_id, "site_summary", missing))
+        peers.publish(reporter_id, table_message("other", "other.0", reporter_id, "summary", []))
+        peers.publish(reporter_id, table_message(request_id, prefix, reporter_id, "summary", missing))
+        peers.publish(reporter_id, table_message(request_id, prefix, reporter_id, "summary", [], scale=7))
+        peers.publish(reporter_id, table_message(request_id, prefix, reporter_id, "site_summary",
+                                                 missing))
 
     status, out, err = run_request(statsdash, config, ["--report", "ga-core", "--sites", "all",
                                    "--frequency", "WOW_DAILY", "--date", "2026-12-01",
@@ -220,7 +227,8 @@ def case_complete_report(statsdash, config, peers, reporter_id):
     def serve(jobs):
         for address, job in jobs:
             for name in ("summary", "site_summary"):
-                peers.publish(reporter_id, table_message(job["request_id"], reporter_id, name, []))
+                peers.publish(reporter_id, table_message(job["request_id"], id_prefix(job), reporter_id,
+                                                         name, []))
             publish_other_tables(peers, reporter_id, job)
             peers.reply(address, job)
 

@@ -82,7 +82,7 @@ static void s_plan(fixture *f, const char *report, const char *frequency, const 
 static size_t s_index(const fixture *f, const char *name)
 {
     char id[64];
-    snprintf(id, sizeof id, "r9.%s", name);
+    snprintf(id, sizeof id, "%s.%s", f->plan->id_prefix, name);
     int index = sd_plan_find_table(f->plan, id);
     assert_true(index >= 0);
     return (size_t)index;

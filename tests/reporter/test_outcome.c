@@ -62,19 +62,20 @@ static int s_setup(void **state)
     sd_strings_push(&r->sites, "all");
     sd_plan_error err;
     f->plan = f->config ? sd_plan_new(r, f->config, "rep1", &err) : NULL;
-    f->replies[0] = s_reply("r7.one.example", "one.example");
-    f->replies[1] = s_reply("r7.two.example", "two.example");
     *state = f;
     if (!f->plan)
         return -1;
-    f->summary = (size_t)sd_plan_find_table(f->plan, "r7.summary");
-    f->site_summary = (size_t)sd_plan_find_table(f->plan, "r7.site_summary");
+    f->replies[0] = s_reply(fixture_id(f->plan, "one.example"), "one.example");
+    f->replies[1] = s_reply(fixture_id(f->plan, "two.example"), "two.example");
+    f->summary = (size_t)sd_plan_find_table(f->plan, fixture_id(f->plan, "summary"));
+    f->site_summary = (size_t)sd_plan_find_table(f->plan, fixture_id(f->plan, "site_summary"));
     for (size_t t = 0; t < f->plan->table_count; t++)
         f->tables[t] = sd_plan_empty_table(f->plan, t);
     sd_msg_destroy(&f->tables[f->summary]);
     sd_msg_destroy(&f->tables[f->site_summary]);
-    f->tables[f->summary] = fixture_table("r7", "r7.summary", &s_row, 1, false);
-    f->tables[f->site_summary] = fixture_table("r7", "r7.site_summary", &s_row, 1, true);
+    f->tables[f->summary] = fixture_table("r7", fixture_id(f->plan, "summary"), &s_row, 1, false);
+    f->tables[f->site_summary] =
+        fixture_table("r7", fixture_id(f->plan, "site_summary"), &s_row, 1, true);
     return 0;
 }
 
@@ -118,7 +119,8 @@ static void outcome_missing_parts_grouped(void **state)
     fixture_add_missing(f->tables[f->site_summary], "two.example", "current", "HTTP 503 from the API");
     fixture_add_missing(f->tables[f->site_summary], "two.example", "yearly", "");
     //  The same failure reported by the worker is merged with the table's.
-    s_add_part_error(f->replies[1], "r7.summary", "two.example/current", "HTTP 503 from the API");
+    s_add_part_error(f->replies[1], fixture_id(f->plan, "summary"), "two.example/current",
+                     "HTTP 503 from the API");
     s_compute(f);
     assert_true(f->outcome.partial);
     assert_int_equal(f->outcome.missing.count, 1);

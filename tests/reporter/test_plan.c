@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,6 +177,40 @@ static const sd_query *s_query(const sd_fetch_request *job, const char *table_id
     return NULL;
 }
 
+//  Returns true when id is "r42.", 8 lower-case hex digits, "." and rest.
+static bool s_attempt_id(const char *id, const char *rest)
+{
+    if (strncmp(id, "r42.", 4) != 0 || strlen(id) < 13 || id[12] != '.')
+        return false;
+    for (size_t i = 4; i < 12; i++)
+        if (!isdigit((unsigned char)id[i]) && !(id[i] >= 'a' && id[i] <= 'f'))
+            return false;
+    return strcmp(id + 13, rest) == 0;
+}
+
+//  Each plan is an attempt with ids of its own, so that a request that
+//  another reporter runs again gets tables the aggregators have not seen.
+static void plan_ids_per_attempt(void **state)
+{
+    fixture *f = *state;
+    sd_strings_push(&f->request->as.report_request.sites, "alpha.example");
+    sd_plan_error err;
+    sd_plan *first = sd_plan_new(&f->request->as.report_request, f->config, "rep1", &err);
+    sd_plan *second = sd_plan_new(&f->request->as.report_request, f->config, "rep1", &err);
+    assert_non_null(first);
+    assert_non_null(second);
+    assert_true(s_attempt_id(first->tables[0].table_id, "summary"));
+    assert_true(s_attempt_id(first->jobs[0]->as.fetch_request.job_id, "alpha.example"));
+    assert_string_equal(first->jobs[0]->as.fetch_request.request_id, "r42");
+    assert_true(s_attempt_id(second->tables[0].table_id, "summary"));
+    assert_string_not_equal(first->tables[0].table_id, second->tables[0].table_id);
+    assert_string_not_equal(first->jobs[0]->as.fetch_request.job_id,
+                            second->jobs[0]->as.fetch_request.job_id);
+    assert_int_equal(sd_plan_find_table(second, first->tables[0].table_id), -1);
+    sd_plan_destroy(&first);
+    sd_plan_destroy(&second);
+}
+
 static void plan_one_site_job(void **state)
 {
     fixture *f = *state;
@@ -183,9 +218,9 @@ static void plan_one_site_job(void **state)
     sd_plan_error err;
     sd_plan *plan = sd_plan_new(&f->request->as.report_request, f->config, "rep1", &err);
     assert_non_null(plan);
-    assert_string_equal(plan->tables[0].table_id, "r42.summary");
-    assert_string_equal(plan->tables[1].table_id, "r42.network_summary");
-    int site_index = sd_plan_find_table(plan, "r42.site_summary");
+    assert_string_equal(plan->tables[0].table_id, fixture_id(plan, "summary"));
+    assert_string_equal(plan->tables[1].table_id, fixture_id(plan, "network_summary"));
+    int site_index = sd_plan_find_table(plan, fixture_id(plan, "site_summary"));
     assert_true(site_index > 1);
     assert_int_equal(plan->tables[0].expected_parts, 3);
     //  The network overview takes parts from all four configured sites.
@@ -193,19 +228,19 @@ static void plan_one_site_job(void **state)
     assert_int_equal(plan->job_count, 4);
 
     const sd_fetch_request *job = &plan->jobs[0]->as.fetch_request;
-    assert_string_equal(job->job_id, "r42.alpha.example");
+    assert_string_equal(job->job_id, fixture_id(plan, "alpha.example"));
     assert_string_equal(job->request_id, "r42");
     assert_string_equal(job->reporter_id, "rep1");
     assert_string_equal(job->service, "ga");
     assert_string_equal(job->site, "alpha.example");
     assert_int_equal(job->deadline_ms, DEADLINE_MS - RENDER_MARGIN_MS - TABLE_MARGIN_MS);
 
-    const sd_query *summary = s_query(job, "r42.summary");
-    const sd_query *sites = s_query(job, "r42.site_summary");
+    const sd_query *summary = s_query(job, fixture_id(plan, "summary"));
+    const sd_query *sites = s_query(job, fixture_id(plan, "site_summary"));
     assert_non_null(summary);
     assert_non_null(sites);
-    assert_string_equal(summary->table_id, "r42.summary");
-    assert_string_equal(sites->table_id, "r42.site_summary");
+    assert_string_equal(summary->table_id, fixture_id(plan, "summary"));
+    assert_string_equal(sites->table_id, fixture_id(plan, "site_summary"));
     assert_string_not_equal(summary->id, sites->id);
     s_check_common_query(summary, 3);
     s_check_common_query(sites, 3);
@@ -221,7 +256,7 @@ static void plan_one_site_job(void **state)
     for (size_t j = 1; j < 4; j++) {
         const sd_fetch_request *other = &plan->jobs[j]->as.fetch_request;
         assert_int_equal(other->query_count, 1);
-        assert_string_equal(other->queries[0].table_id, "r42.network_summary");
+        assert_string_equal(other->queries[0].table_id, fixture_id(plan, "network_summary"));
         s_check_common_query(&other->queries[0], 12);
     }
     sd_plan_destroy(&plan);
@@ -244,13 +279,13 @@ static void plan_four_sites_jobs(void **state)
     for (size_t i = 0; i < 4; i++) {
         const sd_fetch_request *job = &plan->jobs[i]->as.fetch_request;
         assert_string_equal(job->site, wanted[i]);
-        assert_int_equal(s_query(job, "r42.summary")->expected_parts, 12);
-        assert_int_equal(s_query(job, "r42.site_summary")->expected_parts, 12);
+        assert_int_equal(s_query(job, fixture_id(plan, "summary"))->expected_parts, 12);
+        assert_int_equal(s_query(job, fixture_id(plan, "site_summary"))->expected_parts, 12);
         //  Every site is in the request, so there is no network overview.
-        assert_null(s_query(job, "r42.network_summary"));
+        assert_null(s_query(job, fixture_id(plan, "network_summary")));
         assert_int_equal(sd_plan_find_job(plan, job->job_id), (int)i);
     }
-    int site_index = sd_plan_find_table(plan, "r42.site_summary");
+    int site_index = sd_plan_find_table(plan, fixture_id(plan, "site_summary"));
     assert_true(site_index > 0);
     assert_int_equal(plan->tables[site_index].expected_parts, 12);
     assert_int_equal(sd_plan_find_table(plan, "r41.site_summary"), -1);
@@ -357,6 +392,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(plan_wow_daily_periods, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(plan_weekday_alignment, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(plan_monthly_subject, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(plan_ids_per_attempt, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(plan_one_site_job, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(plan_four_sites_jobs, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(plan_all_sites_config_order, s_setup, s_teardown),

@@ -85,7 +85,7 @@ static void s_expect_tables(const sd_plan *plan, const char *const *names, size_
 static const sd_query *s_query(const sd_plan *plan, size_t job, const char *name)
 {
     char table_id[128];
-    snprintf(table_id, sizeof table_id, "%s.%s", plan->request_id, name);
+    snprintf(table_id, sizeof table_id, "%s.%s", plan->id_prefix, name);
     const sd_fetch_request *fetch = &plan->jobs[job]->as.fetch_request;
     for (size_t i = 0; i < fetch->query_count; i++) {
         if (strcmp(fetch->queries[i].table_id, table_id) == 0)
@@ -208,9 +208,10 @@ static void ga_core_daily_tables(void **state)
     s_expect_tables(plan, names, sizeof names / sizeof names[0]);
     assert_int_equal(plan->job_count, 3);
     //  Dependent tables wait for their parents.
-    int articles = sd_plan_find_table(plan, "r42.referring_articles");
+    int articles = sd_plan_find_table(plan, fixture_id(plan, "referring_articles"));
     assert_false(plan->tables[articles].planned);
-    assert_int_equal(plan->tables[articles].parent, sd_plan_find_table(plan, "r42.referring_sites"));
+    assert_int_equal(plan->tables[articles].parent,
+                     sd_plan_find_table(plan, fixture_id(plan, "referring_sites")));
     assert_null(s_query(plan, 0, "referring_articles"));
     assert_int_equal(plan->job_capacity, 3 + 2 * 3);
 
@@ -306,7 +307,7 @@ static void ga_core_monthly_tables(void **state)
 {
     fixture *f = *state;
     const sd_plan *plan = s_plan(f, "ga-core", "MONTHLY", "2026-11-30");
-    assert_int_equal(sd_plan_find_table(plan, "r42.month_to_date"), -1);
+    assert_int_equal(sd_plan_find_table(plan, fixture_id(plan, "month_to_date")), -1);
     const sd_query *devices = s_query(plan, 0, "device_months");
     assert_non_null(devices);
     assert_int_equal(devices->period_count, 1);
@@ -322,7 +323,7 @@ static void ga_core_some_sites_network(void **state)
     sd_strings_clear(&f->request->as.report_request.sites);
     sd_strings_push(&f->request->as.report_request.sites, "gamma.example");
     const sd_plan *plan = s_plan(f, "ga-core", "DAILY", "2026-12-01");
-    int network = sd_plan_find_table(plan, "r42.network_summary");
+    int network = sd_plan_find_table(plan, fixture_id(plan, "network_summary"));
     assert_true(network >= 0);
     assert_int_equal(plan->tables[network].expected_parts, 9);
     assert_int_equal(plan->job_count, 3);
@@ -355,14 +356,15 @@ static void dependents_referring_articles(void **state)
     sd_plan *plan = s_plan(f, "ga-core", "WOW_DAILY", "2026-12-01");
     static const char *const sources[] = {"t.co", "news.example"};
     sd_msg *parent = s_parent("sessionSource", sources, 2);
-    int index = sd_plan_find_table(plan, "r42.referring_sites");
+    int index = sd_plan_find_table(plan, fixture_id(plan, "referring_sites"));
     size_t first = plan->job_count;
     assert_int_equal(sd_plan_dependents(plan, (size_t)index, &parent->as.table_normalized), 3);
     assert_int_equal(plan->job_count, first + 3);
     for (size_t j = first; j < plan->job_count; j++) {
         const sd_fetch_request *job = &plan->jobs[j]->as.fetch_request;
         char id[128];
-        snprintf(id, sizeof id, "r42.%s.referring_articles", s_sites[j - first]);
+        snprintf(id, sizeof id, "%s.%s.referring_articles", plan->id_prefix,
+                 s_sites[j - first]);
         assert_string_equal(job->job_id, id);
         //  One query per site, whatever the number of sources.
         assert_int_equal(job->query_count, 1);
@@ -374,10 +376,11 @@ static void dependents_referring_articles(void **state)
         json_decref(filter);
         assert_int_equal(job->queries[0].expected_parts, 6);
     }
-    int articles = sd_plan_find_table(plan, "r42.referring_articles");
+    int articles = sd_plan_find_table(plan, fixture_id(plan, "referring_articles"));
     assert_true(plan->tables[articles].planned);
     assert_false(plan->tables[articles].empty);
-    assert_int_equal(sd_plan_find_job(plan, "r42.beta.example.referring_articles"), (int)first + 1);
+    assert_int_equal(sd_plan_find_job(plan, fixture_id(plan, "beta.example.referring_articles")),
+                     (int)first + 1);
     //  A parent is planned once.
     assert_int_equal(sd_plan_dependents(plan, (size_t)index, &parent->as.table_normalized), 0);
     sd_msg_destroy(&parent);
@@ -389,7 +392,7 @@ static void dependents_social_sources(void **state)
     sd_plan *plan = s_plan(f, "ga-core", "WOW_DAILY", "2026-12-01");
     static const char *const networks[] = {"reddit"};
     sd_msg *parent = s_parent("sessionSource", networks, 1);
-    int index = sd_plan_find_table(plan, "r42.social_networks");
+    int index = sd_plan_find_table(plan, fixture_id(plan, "social_networks"));
     size_t first = plan->job_count;
     assert_int_equal(sd_plan_dependents(plan, (size_t)index, &parent->as.table_normalized), 3);
     const sd_query *query = &plan->jobs[first]->as.fetch_request.queries[0];
@@ -412,24 +415,24 @@ static void dependents_empty_parent(void **state)
     fixture *f = *state;
     sd_plan *plan = s_plan(f, "ga-core", "WOW_DAILY", "2026-12-01");
     sd_msg *parent = s_parent("sessionSource", NULL, 0);
-    int index = sd_plan_find_table(plan, "r42.referring_sites");
+    int index = sd_plan_find_table(plan, fixture_id(plan, "referring_sites"));
     size_t jobs = plan->job_count;
     assert_int_equal(sd_plan_dependents(plan, (size_t)index, &parent->as.table_normalized), 0);
     assert_int_equal(plan->job_count, jobs);
-    int articles = sd_plan_find_table(plan, "r42.referring_articles");
+    int articles = sd_plan_find_table(plan, fixture_id(plan, "referring_articles"));
     assert_true(plan->tables[articles].empty);
     sd_msg *empty = sd_plan_empty_table(plan, (size_t)articles);
     assert_non_null(empty);
-    assert_string_equal(empty->as.table_normalized.table_id, "r42.referring_articles");
+    assert_string_equal(empty->as.table_normalized.table_id, fixture_id(plan, "referring_articles"));
     assert_int_equal(empty->as.table_normalized.data.row_count, 0);
     sd_msg_destroy(&empty);
 
     //  A network that the map does not name has no sources to filter on.
     static const char *const networks[] = {"Nowhere"};
     sd_msg *unknown = s_parent("sessionSource", networks, 1);
-    index = sd_plan_find_table(plan, "r42.social_networks");
+    index = sd_plan_find_table(plan, fixture_id(plan, "social_networks"));
     assert_int_equal(sd_plan_dependents(plan, (size_t)index, &unknown->as.table_normalized), 0);
-    assert_true(plan->tables[sd_plan_find_table(plan, "r42.social_articles")].empty);
+    assert_true(plan->tables[sd_plan_find_table(plan, fixture_id(plan, "social_articles"))].empty);
     assert_int_equal(plan->job_count, jobs);
     sd_msg_destroy(&unknown);
     sd_msg_destroy(&parent);
@@ -452,7 +455,7 @@ static void ga_social_tables(void **state)
     assert_string_equal(days->spec.sort[0].column, "date");
     assert_false(days->spec.sort[0].descending);
     assert_non_null(s_query(plan, 1, "network_social_days"));
-    int articles = sd_plan_find_table(plan, "r42.social_articles");
+    int articles = sd_plan_find_table(plan, fixture_id(plan, "social_articles"));
     assert_int_equal(plan->tables[articles].def->group_limit, 10);
     assert_int_equal(plan->tables[articles].def->parent_rows, 0);
 }
