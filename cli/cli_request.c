@@ -39,7 +39,8 @@
 static const char s_usage[] =
     "Usage: statsdash request -c FILE --report TYPE --sites all|NAME,... --frequency F\n"
     "                         --date YYYY-MM-DD [--format html|csv|json] [-o FILE]\n"
-    "                         [--to ADDRESS,...] [--timeout SECONDS] [-v]\n"
+    "                         [--to ADDRESS,...] [--timeout SECONDS]\n"
+    "                         [--yearly calendar|weekday] [-v]\n"
     "\n"
     "Requests a report through the broker and writes it to stdout or FILE. First\n"
     "checks the --sites names against the config and asks the broker, for up to\n"
@@ -57,6 +58,8 @@ static const char s_usage[] =
     "      --to LIST          comma-separated mail addresses to send the report to\n"
     "      --timeout SECONDS  how long the report may take, 1 to 86400 (default 120);\n"
     "                         the reply is awaited 3 seconds longer\n"
+    "      --yearly ALIGN     yearly comparison: calendar (default: the same dates a\n"
+    "                         year earlier) or weekday (364 days earlier)\n"
     "  -v, --verbose          log the client's retries and details on stderr\n"
     "  -h, --help             print this help and exit\n"
     "\n"
@@ -78,6 +81,7 @@ typedef struct {
     const char *output_path;        //  NULL: stdout
     const char *recipients;         //  NULL: no mail
     const char *timeout;            //  NULL: S_TIMEOUT_DEFAULT_S
+    const char *yearly;             //  default "calendar"
     int timeout_s;
     bool verbose;                   //  log at debug level instead of error
 } s_args;
@@ -95,7 +99,16 @@ static bool s_in_list(const char *value, const char *const *list, size_t count)
 //  printed, -1 on an unknown option (reported).
 static int s_parse_options(int argc, char **argv, s_args *args)
 {
-    enum { OPT_REPORT = 256, OPT_SITES, OPT_FREQUENCY, OPT_DATE, OPT_FORMAT, OPT_TO, OPT_TIMEOUT };
+    enum {
+        OPT_REPORT = 256,
+        OPT_SITES,
+        OPT_FREQUENCY,
+        OPT_DATE,
+        OPT_FORMAT,
+        OPT_TO,
+        OPT_TIMEOUT,
+        OPT_YEARLY
+    };
     static const struct option options[] = {
         {"config", required_argument, NULL, 'c'},  {"output", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},          {"report", required_argument, NULL, OPT_REPORT},
@@ -105,6 +118,7 @@ static int s_parse_options(int argc, char **argv, s_args *args)
         {"format", required_argument, NULL, OPT_FORMAT},
         {"to", required_argument, NULL, OPT_TO},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"yearly", required_argument, NULL, OPT_YEARLY},
         {"verbose", no_argument, NULL, 'v'},
         {NULL, 0, NULL, 0},
     };
@@ -112,7 +126,7 @@ static int s_parse_options(int argc, char **argv, s_args *args)
         [OPT_REPORT - 256] = &args->report,   [OPT_SITES - 256] = &args->sites,
         [OPT_FREQUENCY - 256] = &args->frequency, [OPT_DATE - 256] = &args->date,
         [OPT_FORMAT - 256] = &args->format,   [OPT_TO - 256] = &args->recipients,
-        [OPT_TIMEOUT - 256] = &args->timeout,
+        [OPT_TIMEOUT - 256] = &args->timeout, [OPT_YEARLY - 256] = &args->yearly,
     };
     int option;
     optind = 1;
@@ -127,7 +141,7 @@ static int s_parse_options(int argc, char **argv, s_args *args)
         else if (option == 'h') {
             fputs(s_usage, stdout);
             return 1;
-        } else if (option >= OPT_REPORT && option <= OPT_TIMEOUT)
+        } else if (option >= OPT_REPORT && option <= OPT_YEARLY)
             *targets[option - 256] = optarg;
         else {
             sd_cli_bad_option("request", option, argv);
@@ -231,6 +245,9 @@ static int s_check_args(s_args *args)
     else if (args->recipients && !s_recipients_valid(args->recipients))
         fprintf(stderr, "statsdash request: invalid --to \"%s\"; expected comma-separated mail "
                         "addresses\n", args->recipients);
+    else if (strcmp(args->yearly, "calendar") != 0 && strcmp(args->yearly, "weekday") != 0)
+        fprintf(stderr, "statsdash request: invalid --yearly \"%s\"; expected calendar or "
+                        "weekday\n", args->yearly);
     else if (s_parse_timeout(args) != 0)
         fprintf(stderr, "statsdash request: invalid timeout \"%s\"; expected whole seconds from "
                         "1 to %d\n", args->timeout, S_TIMEOUT_MAX_S);
@@ -278,7 +295,7 @@ static sd_msg *s_build_request(const s_args *args, int64_t deadline_ms)
     request->frequency = strdup(args->frequency);
     request->date = strdup(args->date);
     request->delivery_id = strdup("");
-    request->yearly_alignment = strdup("calendar");
+    request->yearly_alignment = strdup(args->yearly);
     request->deadline_ms = deadline_ms;
     bool ok = request->request_id && request->report && request->frequency && request->date &&
               request->delivery_id && request->yearly_alignment &&
@@ -423,7 +440,7 @@ static int s_check_against_config(const s_args *args, const sd_config *config)
 
 int sd_cli_request(int argc, char **argv)
 {
-    s_args args = {.format = "html"};
+    s_args args = {.format = "html", .yearly = "calendar"};
     int parsed = s_parse_options(argc, argv, &args);
     if (parsed != 0)
         return parsed > 0 ? 0 : 1;

@@ -475,12 +475,12 @@ def start_chain(args, services, directory, dataset, sites, shards=1):
     return config
 
 
-def request_report(statsdash, config, frequency, date_text):
+def request_report(statsdash, config, frequency, date_text, yearly="calendar"):
     """Run `statsdash request` for ga-core in JSON. Return (exit status,
     parsed report or None, stderr)."""
     command = [statsdash, "request", "-c", config, "--report", "ga-core", "--sites", "all",
                "--frequency", frequency, "--date", date_text, "--format", "json",
-               "--timeout", str(REQUEST_TIMEOUT_S)]
+               "--timeout", str(REQUEST_TIMEOUT_S), "--yearly", yearly]
     result = subprocess.run(command, capture_output=True, text=True,
                             timeout=REQUEST_TIMEOUT_S + 30, preexec_fn=stop_with_parent)
     report = None
@@ -509,12 +509,33 @@ def case_reports(args, config, dataset):
         check_header(report, frequency, date_text, subject_period, [], without_rows)
         check_tables(report, facts, list(SITES), frequency, date_text)
         print("ok %s %s" % (frequency, date_text))
+    check_weekday_aligned(args, config, facts)
 
     # Each report sends one fetch job per site at once, and an MDP worker
     # takes one job at a time, so the broker hands jobs to both workers.
     for n in (1, 2):
         log_path = os.path.join(os.path.dirname(config), "worker-ga-%d.log" % n)
         check(log_contains(log_path, "job started"), "worker-ga-%d ran no fetch job" % n)
+
+
+def check_weekday_aligned(args, config, facts):
+    """With --yearly weekday the yearly period is 364 days earlier (a
+    Tuesday for a Tuesday), and the yearly figures follow it."""
+    date_text = "2026-12-01"
+    status, report, err = request_report(args.bin_statsdash, config, "WOW_DAILY", date_text,
+                                         "weekday")
+    where = "WOW_DAILY %s --yearly weekday" % date_text
+    check(status == 0, "%s: exit status %d, stderr: %s" % (where, status, err))
+    day = datetime.date.fromisoformat(date_text)
+    aligned = day - datetime.timedelta(days=364)
+    check(report["periods"]["yearly"] == [aligned.isoformat()] * 2,
+          "%s: yearly period %r" % (where, report["periods"]["yearly"]))
+    periods = report_periods("WOW_DAILY", date_text)
+    periods["yearly"] = (aligned, aligned)
+    properties = [prop for props in SITES.values() for prop in props]
+    check_row(report["tables"]["summary"]["rows"][0], expected_row(facts, properties, periods),
+              where + " summary")
+    print("ok", where)
 
 
 def case_shards(args, config, dataset):
