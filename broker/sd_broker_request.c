@@ -77,8 +77,13 @@ void sd_broker_send_error(sd_broker *self, const sd_broker_request *request, con
     if (!first || sd_mdp_body_id(zframe_data(first), zframe_size(first), id, sizeof id) != 0)
         id[0] = '\0';
     zmsg_t *body = s_error_body(id, code, text);
+
+    //  An id the encoder rejects (not UTF-8) must not cost the client its
+    //  reply: answer without the id instead.
+    if (!body && id[0] != '\0')
+        body = s_error_body("", code, text);
     if (!body) {
-        sd_error("error reply not sent: out of memory code=%d seq=%" PRIu64 " service=%s", code,
+        sd_error("error reply not sent: cannot encode it code=%d seq=%" PRIu64 " service=%s", code,
                  request->seq, service);
         return;
     }

@@ -1,8 +1,9 @@
 /*  sd_mdp: frame helpers shared by the MDP broker, client and worker.  */
 #include "sd_mdp.h"
 
+#include "sd_proto.h"
+
 #include <errno.h>
-#include <msgpack.h>
 #include <string.h>
 
 bool sd_mdp_service_valid(const void *data, size_t size)
@@ -65,19 +66,6 @@ int sd_mdp_set_max_message_bytes(zsock_t *socket, int64_t max_bytes)
     return zmq_setsockopt(zsock_resolve(socket), ZMQ_MAXMSGSIZE, &max_bytes, sizeof max_bytes);
 }
 
-//  Returns the string value of key in a msgpack map, or NULL.
-static const msgpack_object_str *s_map_string(const msgpack_object *map, const char *key)
-{
-    size_t length = strlen(key);
-    for (uint32_t i = 0; i < map->via.map.size; i++) {
-        const msgpack_object_kv *entry = &map->via.map.ptr[i];
-        if (entry->key.type == MSGPACK_OBJECT_STR && entry->key.via.str.size == length &&
-            memcmp(entry->key.via.str.ptr, key, length) == 0)
-            return entry->val.type == MSGPACK_OBJECT_STR ? &entry->val.via.str : NULL;
-    }
-    return NULL;
-}
-
 int sd_mdp_body_id(const void *data, size_t size, char *id, size_t id_size)
 {
     static const char *const keys[] = {"job_id", "id", "request_id"};
@@ -87,26 +75,17 @@ int sd_mdp_body_id(const void *data, size_t size, char *id, size_t id_size)
     if (!data || size == 0 || id_size == 0)
         return -1;
 
-    //  The first byte tells whether the body is a map at all, so that other
-    //  bodies (plain text in tests, "200" from mmi.service) cost nothing.
-    unsigned char first = *(const unsigned char *)data;
-    if ((first & 0xf0) != 0x80 && first != 0xde && first != 0xdf)
-        return -1;
-    msgpack_unpacked unpacked;
-    msgpack_unpacked_init(&unpacked);
-    size_t offset = 0;
-    if (msgpack_unpack_next(&unpacked, data, size, &offset) == MSGPACK_UNPACK_SUCCESS &&
-        unpacked.data.type == MSGPACK_OBJECT_MAP) {
-        for (size_t i = 0; i < sizeof keys / sizeof keys[0] && rc != 0; i++) {
-            const msgpack_object_str *value = s_map_string(&unpacked.data, keys[i]);
-            if (value && value->size > 0 && value->size < id_size &&
-                !memchr(value->ptr, '\0', value->size)) {
-                memcpy(id, value->ptr, value->size);
-                id[value->size] = '\0';
-                rc = 0;
-            }
+    //  A header walk, not msgpack-c: msgpack-c reserves memory for every
+    //  declared count before reading, and this body comes from a peer.
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0] && rc != 0; i++) {
+        const char *value;
+        size_t len;
+        if (sd_msg_peek_string(data, size, keys[i], &value, &len) == 0 && len > 0 &&
+            len < id_size && !memchr(value, '\0', len)) {
+            memcpy(id, value, len);
+            id[len] = '\0';
+            rc = 0;
         }
     }
-    msgpack_unpacked_destroy(&unpacked);
     return rc;
 }

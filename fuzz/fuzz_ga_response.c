@@ -5,8 +5,8 @@
     and the HTTP status for sd_ga_error_text. The rest is the response body,
     passed in a buffer of exactly its size so that reads past it are
     caught. A page that parses must have consistent counts, a period index
-    in range for every row and metric values of the kind its header gave;
-    a page that fails must come back empty with an error text.
+    in range for every row and metric values of the kind its header gave.
+    A page that fails must come back empty with an error text.
 */
 #include <stdlib.h>
 #include <string.h>

@@ -3,9 +3,10 @@
     The input is the template text, then optionally a NUL byte and the text
     that every partial tag loads (so partials can nest and recurse). The
     context is fixed and contains every kind of JSON value. A template that
-    compiles is rendered twice, with and without partials, under a 1 MiB
-    output limit; output must be as long as its reported size, the same on
-    both renders, and every failure must come with a reason.
+    compiles is rendered twice with partials and once without, under a
+    1 MiB output limit. Each output must be as long as its reported size,
+    and the two renders with partials must give the same output. Every
+    failure must come with a reason.
 */
 #include <stdlib.h>
 #include <string.h>

@@ -46,15 +46,6 @@ bool fuzz_input_done(const fuzz_input *input);
 //  Frames are cut short at the end of the input. Aborts when out of memory.
 zmsg_t *fuzz_input_message(fuzz_input *input);
 
-//  Returns false when a msgpack array or map header in data declares more
-//  items than bytes follow it. Headers are found by walking the data as a
-//  sequence of msgpack values, so any prefix that parses is covered.
-bool fuzz_msgpack_counts_fit(const uint8_t *data, size_t size);
-
-//  Replaces the first byte of every frame of msg that fails
-//  fuzz_msgpack_counts_fit with 0xC1, a byte msgpack never uses.
-void fuzz_defuse_msgpack_counts(zmsg_t *msg);
-
 //  Starts CZMQ without its SIGINT handler (libFuzzer has its own) and with
 //  as many sockets as the file descriptor limit allows, once.
 void fuzz_zsys_init(void);

@@ -6,7 +6,7 @@
     exactly its size. The body is added twice, as two channel ids of one
     channel would be, which also drives the sums towards overflow. After
     each accepted body the roll-up must turn into a table with the query's
-    columns and its row count; a rejected body must come with an error.
+    columns and its row count. A rejected body must come with an error.
 */
 #include <stdlib.h>
 #include <string.h>

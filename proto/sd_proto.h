@@ -381,6 +381,13 @@ int sd_msg_peek_type(const uint8_t *data, size_t size, sd_msg_type *type);
 //  is not a map or has no such integer field.
 int sd_msg_peek_int(const uint8_t *data, size_t size, const char *key, int64_t *value);
 
+//  Finds a string field at the top level of a body without decoding the
+//  rest and without allocating. Sets *text to the bytes inside data (not
+//  NUL-terminated, not checked for UTF-8) and *len to their count.
+//  Returns 0, or -1 when the body is not a map or has no such string.
+int sd_msg_peek_string(const uint8_t *data, size_t size, const char *key, const char **text,
+                       size_t *len);
+
 //  Helpers for building messages; each copies its arguments and returns 0,
 //  or -1 when out of memory.
 int sd_strings_push(sd_strings *strings, const char *text);

@@ -188,6 +188,20 @@ int sd_msg_peek_type(const uint8_t *data, size_t size, sd_msg_type *type)
     return sd_msg_type_parse((const char *)value.payload, value.count, type);
 }
 
+int sd_msg_peek_string(const uint8_t *data, size_t size, const char *key, const char **text,
+                       size_t *len)
+{
+    sd_proto_reader reader;
+    sd_proto_header value;
+
+    if (s_find_top_level(data, size, key, &reader, &value) != 0 || value.kind != SD_PROTO_STR ||
+        value.count > s_left(&reader))
+        return -1;
+    *text = (const char *)value.payload;
+    *len = (size_t)value.count;
+    return 0;
+}
+
 int sd_msg_peek_int(const uint8_t *data, size_t size, const char *key, int64_t *value)
 {
     sd_proto_reader reader;
