@@ -108,12 +108,12 @@ static int s_reserve(void **array, size_t *capacity, size_t count, size_t item_s
 {
     if (count < *capacity)
         return 0;
-    size_t wanted = *capacity ? *capacity * 2 : 16;
-    void *grown = realloc(*array, wanted * item_size);
+    size_t new_capacity = *capacity ? *capacity * 2 : 16;
+    void *grown = realloc(*array, new_capacity * item_size);
     if (!grown)
         return -1;
     *array = grown;
-    *capacity = wanted;
+    *capacity = new_capacity;
     return 0;
 }
 

@@ -64,8 +64,8 @@ sd_normalize_result sd_normalize_add(sd_normalize *self, const sd_table_raw *par
 //  the part's columns), which returns 0, or -1 when out of memory. The
 //  strings of the cells must stay valid until the part is over. Then
 //  sd_normalize_commit merges the part and returns what sd_normalize_add
-//  would, or sd_normalize_abort forgets it (a part that turned out to be
-//  malformed) as if it never came. A new sd_normalize_begin also forgets
+//  would, or sd_normalize_abort discards it (a part that turned out to be
+//  malformed) as if it never came. A new sd_normalize_begin also discards
 //  a part left open.
 sd_normalize_result sd_normalize_begin(sd_normalize *self, const sd_table_raw *part,
                                        size_t row_count);

@@ -79,7 +79,7 @@ void sd_broker_send_error(sd_broker *self, const sd_broker_request *request, con
     zmsg_t *body = s_error_body(id, code, text);
 
     //  An id the encoder rejects (not UTF-8) must not cost the client its
-    //  reply: answer without the id instead.
+    //  reply, so the reply goes out without the id.
     if (!body && id[0] != '\0')
         body = s_error_body("", code, text);
     if (!body) {

@@ -36,11 +36,11 @@ void sd_broker_request_expire(sd_broker *self, sd_broker_service *service,
 void sd_broker_requeue(sd_broker *self, sd_broker_worker *worker);
 
 //  Returns true when the worker with this hex id lost a request to the
-//  queue, and forgets that record: the caller drops the worker's reply.
+//  queue, and deletes that record: the caller drops the worker's reply.
 bool sd_broker_late_reply(sd_broker *self, const char *worker_id);
 
 //  Replies 408 to every queued request whose deadline has passed, and
-//  forgets late-reply records that are old enough.
+//  deletes late-reply records that are old enough.
 void sd_broker_sweep(sd_broker *self);
 
 #endif

@@ -53,7 +53,7 @@ static const char s_usage[] =
     "  --timeout SECONDS     how long to wait for the browser (default 300)\n"
     "  -h, --help            print this help and exit\n"
     "\n"
-    "Exit status: 0 token written, 1 error (one line on stderr says why), 2 usage\n"
+    "Exit status: 0 token written, 1 error (one line on stderr explains it), 2 usage\n"
     "error.\n";
 
 typedef struct {

@@ -8,7 +8,7 @@
     in the requested format to stdout or to -o FILE. Exit status: 0 complete
     report, 2 report delivered with missing data (the warnings go to
     stderr), 1 no report (usage error, bad arguments, bad config, no broker
-    or reporter, error reply or no reply; one line on stderr says why).
+    or reporter, error reply or no reply; one line on stderr explains it).
 */
 #include "cli.h"
 #include "cli_request.h"

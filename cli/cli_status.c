@@ -29,7 +29,7 @@ static const char s_usage[] =
     "  -h, --help          print this help and exit\n"
     "\n"
     "Exit status: 0 table printed, 1 error (no reply, invalid reply or invalid\n"
-    "config; one line on stderr says why), 2 usage error.\n";
+    "config; one line on stderr explains it), 2 usage error.\n";
 
 //  Services listed even when the broker does not know them, in this order.
 static const char *s_services[] = {"ga", "youtube", "report"};

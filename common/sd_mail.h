@@ -88,7 +88,7 @@ sd_mail_upload *sd_mail_upload_new(const sd_mail_server *server, const sd_mail_m
 //  The handle stays owned by the upload.
 CURL *sd_mail_upload_handle(sd_mail_upload *upload);
 
-//  Writes one line into error that says why the transfer of upload ended
+//  Writes one line into error that explains why the transfer of upload ended
 //  with rc, with libcurl's message and the last SMTP reply code.
 void sd_mail_upload_describe(sd_mail_upload *upload, CURLcode rc, const char *url, char *error,
                              size_t size);

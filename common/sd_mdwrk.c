@@ -31,9 +31,9 @@ struct sd_mdwrk {
     int disconnect_timer;      //  zloop timer id, -1 when none
     int liveness_left;         //  intervals left before the broker counts as dead
     bool disconnect_pending;   //  DISCONNECT received, teardown scheduled
-    bool busy;                 //  a request was handed to the handler and not yet answered
+    bool busy;                 //  a request was handed to the handler and has no reply yet
     bool busy_stale;           //  that request came through a connection since lost
-    bool ready_deferred;       //  READY waits until the stale request is answered
+    bool ready_deferred;       //  READY waits until the stale request has its reply
     unsigned reconnects;       //  sockets built after the first
     sd_mdwrk_request_fn *handler;
     void *handler_arg;
@@ -181,7 +181,7 @@ static int s_connect(sd_mdwrk *self)
     //  A request still in progress came through the lost connection: the new
     //  broker does not know it and its client has resent it. Registering now
     //  would bring a new request while the handler is still busy, so READY
-    //  waits until the handler answers the old one (whose reply is dropped).
+    //  waits until the handler replies to the old one (that reply is dropped).
     if (self->busy) {
         self->busy_stale = true;
         self->ready_deferred = true;

@@ -87,7 +87,11 @@ static int s_repair(const char *body, size_t size, char *out, size_t *out_size)
         } else if (s[i] >= 0x80) {
             length = s_sequence(s + i, size - i, &keep);
         }
-        const char *with = keep ? body + i : s[i] == '\\' ? "\\ufffd" : s_replacement;
+        //  A bad escape becomes the escape of U+FFFD, a bad byte sequence
+        //  the character itself.
+        const char *with = body + i;
+        if (!keep)
+            with = s[i] == '\\' ? "\\ufffd" : s_replacement;
         size_t with_size = keep ? length : strlen(with);
         if (out)
             memcpy(out + o, with, with_size);

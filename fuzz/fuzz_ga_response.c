@@ -40,10 +40,10 @@ static void s_check_page(const sd_ga_page *page, const sd_ga_expect *expect)
         }
         for (size_t m = 0; m < page->metric_count; m++) {
             sd_value_kind kind = page->metric_values[r * page->metric_count + m].kind;
-            sd_value_kind wanted = page->metric_integer[m] ? SD_VALUE_INT : SD_VALUE_FLOAT;
-            if (kind != wanted)
+            sd_value_kind expected_kind = page->metric_integer[m] ? SD_VALUE_INT : SD_VALUE_FLOAT;
+            if (kind != expected_kind)
                 fuzz_fail("row %zu metric %zu has value kind %d, its header %d", r, m, (int)kind,
-                          (int)wanted);
+                          (int)expected_kind);
         }
     }
 }

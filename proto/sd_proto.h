@@ -122,7 +122,7 @@ typedef struct {
 
 //  A metric column of the normalized table, computed per period after the
 //  `sum` metrics were summed over sites. The normalized table's metric
-//  columns are exactly the derived entries, in order:
+//  columns are the derived entries, in order. The operations:
 //    "scale"       a * scale (scale 1 carries a summed metric under its
 //                  report name; an integer stays an integer when scale is 1)
 //    "ratio"       a / b * scale, 0 when b is 0
@@ -299,7 +299,7 @@ typedef struct {
 } sd_availability_reply;
 
 typedef struct {
-    char *id;                       //  id of the message this answers, "" if unknown
+    char *id;                       //  id of the message this replies to, "" if unknown
     int64_t code;                   //  an sd_error_code
     char *text;
 } sd_error_msg;

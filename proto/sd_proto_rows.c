@@ -122,8 +122,16 @@ static bool s_next_common(sd_proto_reader *reader, sd_proto_header *value)
     }
     else if (byte <= 0x7f || byte == 0xcc || byte == 0xcd) {
         value->kind = SD_PROTO_UINT;
-        size = byte <= 0x7f ? 1 : byte == 0xcc ? 2 : 3;
-        value->u = byte <= 0x7f ? byte : byte == 0xcc ? p[1] : (uint64_t)(p[1] << 8 | p[2]);
+        if (byte <= 0x7f) {
+            size = 1;
+            value->u = byte;
+        } else if (byte == 0xcc) {
+            size = 2;
+            value->u = p[1];
+        } else {
+            size = 3;
+            value->u = (uint64_t)(p[1] << 8 | p[2]);
+        }
         value->count = 0;
     }
     else

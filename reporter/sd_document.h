@@ -28,7 +28,7 @@ typedef struct {
     const char *status;             //  "complete" or "partial"
     const sd_strings *missing;      //  sites with missing data
     const sd_strings *warnings;     //  one line each, naming the site and the error
-    const char *quality;            //  what GA4 said of sampling and thresholding;
+    const char *quality;            //  whether GA4 marked figures as sampled or thresholded;
                                     //  NULL for a YouTube report
     const sd_document_table *tables;
     size_t table_count;

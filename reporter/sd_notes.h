@@ -12,7 +12,7 @@
         current dates count, so month-to-date, monthly and dependent
         tables are left out. Such a
         site is added to the missing sites, the report becomes partial, and
-        one warning says so: "no data for site S in the current period".
+        one warning states it: "no data for site S in the current period".
         Its other "no rows" lines are dropped.
       - The other "no rows" lines become one warning per site:
         "S: no rows (social_networks/current, social_networks/previous)".

@@ -104,14 +104,14 @@ static int s_resolve_sites(sd_plan *plan, const sd_report_request *request,
                            const sd_config *config, sd_plan_error *err)
 {
     const char *service = plan->report->service;
-    const sd_strings *wanted = &request->sites;
-    bool all = wanted->count == 1 && strcmp(wanted->items[0], "all") == 0;
+    const sd_strings *requested = &request->sites;
+    bool all = requested->count == 1 && strcmp(requested->items[0], "all") == 0;
     if (all) {
         if (s_push_all_sites(&plan->sites, config, service) != 0)
             goto oom;
     }
-    for (size_t i = 0; !all && i < wanted->count; i++) {
-        const char *name = wanted->items[i];
+    for (size_t i = 0; !all && i < requested->count; i++) {
+        const char *name = requested->items[i];
         char field[32];
         snprintf(field, sizeof field, "sites[%zu]", i);
         if (!s_site_exists(config, service, name)) {
@@ -208,7 +208,7 @@ static void s_table_periods(const sd_plan *plan, const sd_table_def *def,
 }
 
 //  Returns true when the request includes the table.
-static bool s_table_wanted(const sd_plan *plan, const sd_table_def *def)
+static bool s_table_included(const sd_plan *plan, const sd_table_def *def)
 {
     switch (def->when) {
     case SD_WHEN_MONTHLY:
@@ -241,7 +241,7 @@ static int s_plan_tables(sd_plan *plan)
         return -1;
     for (size_t i = 0; i < count; i++) {
         const sd_table_def *def = plan->report->tables[i];
-        if (!s_table_wanted(plan, def))
+        if (!s_table_included(plan, def))
             continue;
         sd_plan_table *table = &plan->tables[plan->table_count];
         table->def = def;

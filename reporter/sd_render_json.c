@@ -115,7 +115,7 @@ char *sd_render_json(const sd_document *document, size_t *size)
         "previous", s_range(&periods->previous), "yearly", s_range(&periods->yearly), "status",
         document->status, "missing", s_strings(document->missing), "warnings",
         s_strings(document->warnings), "tables", s_tables(document));
-    //  What GA4 said of sampling and thresholding; null in YouTube reports.
+    //  Whether GA4 marked figures as sampled or thresholded; null in YouTube reports.
     if (root && json_object_set_new(root, "quality", document->quality
                                                          ? json_string(document->quality)
                                                          : json_null()) != 0)

@@ -168,7 +168,7 @@ static void *s_client(void *arg)
     return NULL;
 }
 
-//  Handles one broker message: echoes a REQUEST, answers a HEARTBEAT.
+//  Handles one broker message: echoes a REQUEST, replies to a HEARTBEAT.
 //  Returns -1 on DISCONNECT.
 static int s_mdp_worker_message(void *socket, zmq_msg_t *parts, int count)
 {
