@@ -1,5 +1,5 @@
 /*  sd_utf8_repair: U+FFFD in place of invalid UTF-8 and of JSON escapes
-    that jansson refuses.  */
+    that jansson rejects.  */
 #include "sd_utf8_repair.h"
 
 #include <stdbool.h>
