@@ -3,6 +3,7 @@
 #include "sd_oauth.h"
 
 #include "sd_log.h"
+#include "sd_oauth_token.h"
 #include "sd_period.h"
 
 #include <errno.h>
@@ -16,7 +17,6 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -372,52 +372,39 @@ static void s_exchange_error(sd_oauth *oauth, const sd_http_response *response, 
                  response->error);
         return;
     }
-    json_t *root = json_loadb(response->body, response->body_size, 0, NULL);
-    const char *code = json_string_value(json_object_get(root, "error"));
-    const char *text = json_string_value(json_object_get(root, "error_description"));
-    if (code)
-        snprintf(error, size, "token request to %s failed: HTTP %ld %.64s: %.200s (key file %s, "
+    sd_oauth_token_error reply;
+    if (sd_oauth_token_error_parse(response->body, response->body_size, &reply) == 0)
+        snprintf(error, size, "token request to %s failed: HTTP %ld %s: %s (key file %s, "
                  "account %s); %s",
-                 oauth->token_uri, response->status, code, text ? text : "", oauth->account->path,
-                 oauth->account->client_email, hint);
+                 oauth->token_uri, response->status, reply.code, reply.description,
+                 oauth->account->path, oauth->account->client_email, hint);
     else
         snprintf(error, size, "token request to %s failed: HTTP %ld with no OAuth error in the "
                  "body (content type \"%.64s\")",
                  oauth->token_uri, response->status, response->content_type);
-    json_decref(root);
 }
 
 //  Stores the token of a 200 response. Returns 0, or -1 with error filled.
 static int s_store_token(sd_oauth *oauth, const sd_http_response *response, char *error,
                          size_t size)
 {
-    int rc = -1;
-    json_t *root = json_loadb(response->body, response->body_size, 0, NULL);
-    json_t *token = json_object_get(root, "access_token");
-    json_t *expires = json_object_get(root, "expires_in");
-    const char *type = json_string_value(json_object_get(root, "token_type"));
-    if (!json_is_string(token) || json_string_length(token) == 0 || !json_is_integer(expires) ||
-        json_integer_value(expires) <= 0 || (type && strcasecmp(type, "Bearer") != 0)) {
-        snprintf(error, size,
-                 "token request to %s returned HTTP 200 without a Bearer access_token and a "
-                 "positive integer expires_in",
-                 oauth->token_uri);
-        goto done;
+    sd_oauth_token_grant grant;
+    char reason[256];
+    if (sd_oauth_token_parse(response->body, response->body_size, &grant, reason,
+                             sizeof reason) != 0) {
+        snprintf(error, size, "token request to %s returned HTTP 200 without a usable token: %s",
+                 oauth->token_uri, reason);
+        return -1;
     }
     s_forget_token(oauth);
-    oauth->token = strdup(json_string_value(token));
-    if (!oauth->token) {
-        snprintf(error, size, "out of memory storing the access token");
-        goto done;
-    }
-    int64_t lifetime_ms = (int64_t)json_integer_value(expires) * 1000;
+    oauth->token = grant.access_token;
+    grant.access_token = NULL;
+    int64_t lifetime_ms = grant.expires_in_s * 1000;
     oauth->valid_until_ms = sd_clock_ms() + lifetime_ms - SD_TOKEN_MARGIN_MS;
+    sd_oauth_token_grant_clear(&grant);
     sd_info("oauth: access token obtained, expires in %" PRId64 " s account=%s",
             lifetime_ms / 1000, oauth->account->client_email);
-    rc = 0;
-done:
-    json_decref(root);
-    return rc;
+    return 0;
 }
 
 static void s_on_exchange_done(const sd_http_response *response, void *arg)

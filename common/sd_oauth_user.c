@@ -3,6 +3,7 @@
 #include "sd_oauth_user.h"
 
 #include "sd_log.h"
+#include "sd_oauth_token.h"
 #include "sd_period.h"
 
 #include <curl/curl.h>
@@ -14,7 +15,6 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -257,16 +257,13 @@ static void s_token_error(const char *token_uri, const sd_http_response *respons
         snprintf(error, size, "token request to %s failed: %s", token_uri, response->error);
         return;
     }
-    json_t *root = json_loadb(response->body, response->body_size, 0, NULL);
-    const char *code = json_string_value(json_object_get(root, "error"));
-    const char *text = json_string_value(json_object_get(root, "error_description"));
-    if (code)
-        snprintf(error, size, "token request to %s failed: HTTP %ld %.64s: %.200s", token_uri,
-                 response->status, code, text ? text : "");
+    sd_oauth_token_error reply;
+    if (sd_oauth_token_error_parse(response->body, response->body_size, &reply) == 0)
+        snprintf(error, size, "token request to %s failed: HTTP %ld %s: %s", token_uri,
+                 response->status, reply.code, reply.description);
     else
         snprintf(error, size, "token request to %s failed: HTTP %ld with no OAuth error in the "
                  "body", token_uri, response->status);
-    json_decref(root);
 }
 
 //  Returns true when the token endpoint rejected the grant itself (the
@@ -275,30 +272,23 @@ static bool s_is_invalid_grant(const sd_http_response *response)
 {
     if (response->error || response->status != 400)
         return false;
-    json_t *root = json_loadb(response->body, response->body_size, 0, NULL);
-    const char *code = json_string_value(json_object_get(root, "error"));
-    bool invalid = code && strcmp(code, "invalid_grant") == 0;
-    json_decref(root);
-    return invalid;
+    sd_oauth_token_error reply;
+    return sd_oauth_token_error_parse(response->body, response->body_size, &reply) == 0 &&
+           strcmp(reply.code, "invalid_grant") == 0;
 }
 
-//  Reads a 200 token response. Returns the parsed root (the caller frees
-//  it) when it has a Bearer access_token and a positive expires_in, or NULL
-//  with error filled.
-static json_t *s_token_body(const char *token_uri, const sd_http_response *response,
-                            char *error, size_t size)
+//  Parses a 200 token response into grant. Returns 0, or -1 with error
+//  filled.
+static int s_token_body(const char *token_uri, const sd_http_response *response,
+                        sd_oauth_token_grant *grant, char *error, size_t size)
 {
-    json_t *root = json_loadb(response->body, response->body_size, 0, NULL);
-    json_t *token = json_object_get(root, "access_token");
-    json_t *expires = json_object_get(root, "expires_in");
-    const char *type = json_string_value(json_object_get(root, "token_type"));
-    if (json_is_string(token) && json_string_length(token) > 0 && json_is_integer(expires)
-        && json_integer_value(expires) > 0 && (!type || strcasecmp(type, "Bearer") == 0))
-        return root;
-    snprintf(error, size, "token request to %s returned HTTP 200 without a Bearer access_token "
-             "and a positive integer expires_in", token_uri);
-    json_decref(root);
-    return NULL;
+    char reason[256];
+    if (sd_oauth_token_parse(response->body, response->body_size, grant, reason,
+                             sizeof reason) == 0)
+        return 0;
+    snprintf(error, size, "token request to %s returned HTTP 200 without a usable token: %s",
+             token_uri, reason);
+    return -1;
 }
 
 //  -------------------------------------------------------------------------
@@ -314,20 +304,18 @@ static void s_on_code_exchanged(const sd_http_response *response, void *arg)
 {
     s_exchange *exchange = arg;
     char error[SD_USER_ERROR_MAX];
-    json_t *root = NULL;
-    const char *refresh = NULL;
+    sd_oauth_token_grant grant = {0};
+    bool parsed = false;
     if (response->error || response->status != 200)
         s_token_error(exchange->token_uri, response, error, sizeof error);
-    else if ((root = s_token_body(exchange->token_uri, response, error, sizeof error)))
-        refresh = json_string_value(json_object_get(root, "refresh_token"));
-    if (root && (!refresh || !*refresh)) {
+    else
+        parsed = s_token_body(exchange->token_uri, response, &grant, error, sizeof error) == 0;
+    if (parsed && !grant.refresh_token)
         snprintf(error, sizeof error, "token request to %s returned no refresh_token; revoke "
                  "the application's access in the Google account and authorize again",
                  exchange->token_uri);
-        refresh = NULL;
-    }
-    exchange->fn(refresh, refresh ? NULL : error, exchange->arg);
-    json_decref(root);
+    exchange->fn(grant.refresh_token, grant.refresh_token ? NULL : error, exchange->arg);
+    sd_oauth_token_grant_clear(&grant);
     free(exchange->token_uri);
     free(exchange);
 }
@@ -432,22 +420,19 @@ static void s_on_refreshed(const sd_http_response *response, void *arg)
         s_refresh_failed(user, response);
         return;
     }
-    json_t *root = s_token_body(user->token_uri, response, error, sizeof error);
-    if (root) {
-        s_forget_token(user);
-        user->token = strdup(json_string_value(json_object_get(root, "access_token")));
-        int64_t lifetime_ms = (int64_t)json_integer_value(json_object_get(root, "expires_in"))
-                            * 1000;
-        user->valid_until_ms = sd_clock_ms() + lifetime_ms - SD_USER_TOKEN_MARGIN_MS;
-        json_decref(root);
-        if (!user->token)
-            snprintf(error, sizeof error, "out of memory storing the access token");
-    }
-    if (!user->token) {
+    //  A body without a usable token fails the waiters even when an
+    //  expired token is still cached, so that it is not handed out again.
+    sd_oauth_token_grant grant;
+    if (s_token_body(user->token_uri, response, &grant, error, sizeof error) != 0) {
         sd_error("youtube oauth: %s channel=%s", error, user->channel_name);
         s_deliver(user, NULL, error);
         return;
     }
+    s_forget_token(user);
+    user->token = grant.access_token;
+    grant.access_token = NULL;
+    user->valid_until_ms = sd_clock_ms() + grant.expires_in_s * 1000 - SD_USER_TOKEN_MARGIN_MS;
+    sd_oauth_token_grant_clear(&grant);
     sd_info("youtube oauth: access token obtained, expires in %" PRId64 " s channel=%s",
             (user->valid_until_ms - sd_clock_ms() + SD_USER_TOKEN_MARGIN_MS) / 1000,
             user->channel_name);
