@@ -35,6 +35,38 @@ bool sd_broker_peer_warning_allowed(sd_broker *self)
     return false;
 }
 
+int sd_broker_send_frames(sd_broker *self, const sd_broker_frame *head, size_t count,
+                          zmsg_t *body)
+{
+    void *handle = zsock_resolve(self->router);
+    size_t remaining = count + (body ? zmsg_size(body) : 0);
+    for (size_t i = 0; i < count; i++) {
+        int flags = ZMQ_DONTWAIT | (--remaining ? ZMQ_SNDMORE : 0);
+        if (zmq_send(handle, head[i].data, head[i].size, flags) < 0)
+            return -1;
+    }
+    for (zframe_t *frame = body ? zmsg_first(body) : NULL; frame; frame = zmsg_next(body)) {
+        int flags = ZFRAME_REUSE | ZFRAME_DONTWAIT | (--remaining ? ZFRAME_MORE : 0);
+        if (zframe_send(&frame, self->router, flags) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+void sd_broker_id_hex(zframe_t *frame, char hex[SD_BROKER_ID_HEX_SIZE])
+{
+    static const char digits[] = "0123456789ABCDEF";
+    const byte *data = zframe_data(frame);
+    size_t size = zframe_size(frame);
+    if (size > (SD_BROKER_ID_HEX_SIZE - 1) / 2)
+        size = (SD_BROKER_ID_HEX_SIZE - 1) / 2;
+    for (size_t i = 0; i < size; i++) {
+        hex[2 * i] = digits[data[i] >> 4];
+        hex[2 * i + 1] = digits[data[i] & 0x0F];
+    }
+    hex[2 * size] = '\0';
+}
+
 //  Logs a message from a peer that fits neither the client nor the worker
 //  frames. A registered worker that sends one is disconnected.
 static void s_reject_peer(sd_broker *self, zframe_t *sender, const char *what)
@@ -44,9 +76,9 @@ static void s_reject_peer(sd_broker *self, zframe_t *sender, const char *what)
         return;
     }
     if (sd_broker_peer_warning_allowed(self)) {
-        char *id = zframe_strhex(sender);
-        sd_warning("message ignored: %s peer=%s", what, id ? id : "?");
-        free(id);
+        char id[SD_BROKER_ID_HEX_SIZE];
+        sd_broker_id_hex(sender, id);
+        sd_warning("message ignored: %s peer=%s", what, id);
     }
 }
 

@@ -22,7 +22,17 @@
 //  quietly instead of being treated as a protocol violation.
 #define SD_BROKER_LATE_REPLY_HEARTBEATS 100
 
+//  Characters of a routing id in hex with its terminator: libzmq routing
+//  ids are 1 to 255 bytes.
+#define SD_BROKER_ID_HEX_SIZE (2 * 255 + 1)
+
 typedef struct sd_broker_worker sd_broker_worker;
+
+//  One frame to send, by address and size; the caller keeps the data.
+typedef struct {
+    const void *data;
+    size_t size;
+} sd_broker_frame;
 
 //  One client request, queued or held by a worker.
 typedef struct {
@@ -83,6 +93,19 @@ struct sd_broker {
 //  Returns true when a warning about a peer may be written now; false
 //  counts it as suppressed.
 bool sd_broker_peer_warning_allowed(sd_broker *self);
+
+//  Sends one message on the ROUTER: the count frames of head, then the
+//  frames of body (NULL for none). Body frames go out by reference
+//  (ZFRAME_REUSE), so the caller keeps body, and a large frame is not
+//  copied. Nothing is allocated for the envelope, which matters because
+//  the broker sends two messages per request. Returns 0, or -1 with errno
+//  (EHOSTUNREACH when the peer is gone, EAGAIN when its queue is full).
+int sd_broker_send_frames(sd_broker *self, const sd_broker_frame *head, size_t count,
+                          zmsg_t *body);
+
+//  Writes the routing id in frame as upper-case hex into hex (at least
+//  SD_BROKER_ID_HEX_SIZE bytes), the form that keys sd_broker.workers.
+void sd_broker_id_hex(zframe_t *frame, char hex[SD_BROKER_ID_HEX_SIZE]);
 
 //  Handles a client message; msg is [service][body...] and sender the
 //  client's routing id. Takes ownership of both.

@@ -84,5 +84,6 @@ void sd_broker_mmi(sd_broker *self, zframe_t *client, const char *service, zmsg_
     else
         reply = s_text_body("501");
     zmsg_destroy(body);
-    sd_broker_send_to_client(self, client, service, &reply);
+    sd_broker_send_to_client(self, client, service, reply);
+    zmsg_destroy(&reply);
 }

@@ -87,7 +87,8 @@ void sd_broker_send_error(sd_broker *self, const sd_broker_request *request, con
                  request->seq, service);
         return;
     }
-    sd_broker_send_to_client(self, request->client, service, &body);
+    sd_broker_send_to_client(self, request->client, service, body);
+    zmsg_destroy(&body);
 }
 
 void sd_broker_request_expire(sd_broker *self, sd_broker_service *service,

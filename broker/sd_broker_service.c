@@ -71,41 +71,42 @@ void sd_broker_service_prune(sd_broker *self, sd_broker_service *service)
     sd_broker_service_free(&service);
 }
 
-//  Sends [client][empty]["MDPC01"][service][body...]. Takes *body.
-void sd_broker_send_to_client(sd_broker *self, zframe_t *client, const char *service, zmsg_t **body)
+void sd_broker_send_to_client(sd_broker *self, zframe_t *client, const char *service,
+                              zmsg_t *body)
 {
-    zmsg_t *msg = *body;
-    *body = NULL;
-    zframe_t *address = zframe_dup(client);
-    if (!msg || !address || zmsg_pushstr(msg, service) || zmsg_pushstr(msg, SD_MDPC_HEADER) ||
-        zmsg_pushmem(msg, NULL, 0) || zmsg_prepend(msg, &address)) {
+    if (!body) {
         sd_error("reply dropped: out of memory service=%s", service);
-        zframe_destroy(&address);
-        zmsg_destroy(&msg);
         return;
     }
-    if (sd_mdp_send(self->router, &msg) != 0) {
-        char *id = zframe_strhex(client);
+    const sd_broker_frame head[] = {
+        {zframe_data(client), zframe_size(client)},
+        {"", 0},
+        {SD_MDPC_HEADER, strlen(SD_MDPC_HEADER)},
+        {service, strlen(service)},
+    };
+    if (sd_broker_send_frames(self, head, sizeof head / sizeof head[0], body) != 0) {
+        char id[SD_BROKER_ID_HEX_SIZE];
+        int error = errno;
+        sd_broker_id_hex(client, id);
         sd_warning("reply dropped: %s client=%s service=%s",
-                   errno == EHOSTUNREACH ? "client is gone" : zmq_strerror(errno), id ? id : "?",
-                   service);
-        free(id);
+                   error == EHOSTUNREACH ? "client is gone" : zmq_strerror(error), id, service);
     }
 }
 
-//  Sends REQUEST [client][empty][body...] for the request (a copy: the
-//  worker record keeps the original). Returns 0 or -1 with errno.
+//  Sends REQUEST [client][empty][body...] for the request; the worker
+//  record keeps the request for a requeue. Returns 0 or -1 with errno.
 static int s_send_request(sd_broker *self, sd_broker_worker *worker, sd_broker_request *request)
 {
-    zmsg_t *frames = zmsg_dup(request->body);
-    zframe_t *client = zframe_dup(request->client);
-    if (!frames || !client || zmsg_pushmem(frames, NULL, 0) || zmsg_prepend(frames, &client)) {
-        zframe_destroy(&client);
-        zmsg_destroy(&frames);
-        errno = ENOMEM;
-        return -1;
-    }
-    return sd_broker_send_to_worker(self, worker, SD_MDPW_REQUEST, &frames);
+    const byte command = SD_MDPW_REQUEST;
+    const sd_broker_frame head[] = {
+        {zframe_data(worker->identity), zframe_size(worker->identity)},
+        {"", 0},
+        {SD_MDPW_HEADER, strlen(SD_MDPW_HEADER)},
+        {&command, 1},
+        {zframe_data(request->client), zframe_size(request->client)},
+        {"", 0},
+    };
+    return sd_broker_send_frames(self, head, sizeof head / sizeof head[0], request->body);
 }
 
 void sd_broker_dispatch(sd_broker *self, sd_broker_service *service)
@@ -185,18 +186,20 @@ static void s_enqueue(sd_broker *self, zframe_t **client, const char *name, zmsg
 void sd_broker_client_message(sd_broker *self, zframe_t **sender, zmsg_t **msg)
 {
     zframe_t *service_frame = zmsg_pop(*msg);
-    char *service = NULL;
-    if (service_frame &&
-        sd_mdp_service_valid(zframe_data(service_frame), zframe_size(service_frame)))
-        service = sd_mdp_frame_text(service_frame);
+    char service[SD_MDP_SERVICE_MAX + 1];
+    bool valid = service_frame &&
+                 sd_mdp_service_valid(zframe_data(service_frame), zframe_size(service_frame));
+    if (valid) {
+        memcpy(service, zframe_data(service_frame), zframe_size(service_frame));
+        service[zframe_size(service_frame)] = '\0';
+    }
     zframe_destroy(&service_frame);
 
-    if (!service) {
+    if (!valid) {
         if (sd_broker_peer_warning_allowed(self)) {
-            char *id = zframe_strhex(*sender);
-            sd_warning("client request ignored: missing or invalid service name client=%s",
-                       id ? id : "?");
-            free(id);
+            char id[SD_BROKER_ID_HEX_SIZE];
+            sd_broker_id_hex(*sender, id);
+            sd_warning("client request ignored: missing or invalid service name client=%s", id);
         }
         zmsg_destroy(msg);
     } else if (strncmp(service, "mmi.", 4) == 0)
@@ -204,5 +207,4 @@ void sd_broker_client_message(sd_broker *self, zframe_t **sender, zmsg_t **msg)
     else
         s_enqueue(self, sender, service, msg);
     zframe_destroy(sender);
-    free(service);
 }

@@ -23,16 +23,15 @@ void sd_broker_service_free(sd_broker_service **service_p);
 void sd_broker_dispatch(sd_broker *self, sd_broker_service *service);
 
 //  Sends [client][empty]["MDPC01"][service][body...]; a client that is gone
-//  is logged. Takes ownership of *body (which may be NULL, then nothing
-//  is sent).
+//  is logged. The caller keeps body; NULL (out of memory) is logged and
+//  nothing is sent.
 void sd_broker_send_to_client(sd_broker *self, zframe_t *client, const char *service,
-                              zmsg_t **body);
+                              zmsg_t *body);
 
-//  Sends [worker][empty]["MDPW01"][command][extra...]. Takes ownership of
-//  *extra (may be NULL). Returns 0, or -1 with errno (EHOSTUNREACH when the
-//  worker is gone).
-int sd_broker_send_to_worker(sd_broker *self, sd_broker_worker *worker, int command,
-                             zmsg_t **extra);
+//  Sends [worker][empty]["MDPW01"][command], for a command without frames
+//  of its own (HEARTBEAT, DISCONNECT). Returns 0, or -1 with errno
+//  (EHOSTUNREACH when the worker is gone).
+int sd_broker_send_to_worker(sd_broker *self, sd_broker_worker *worker, int command);
 
 //  Forgets a worker: removes it from its service and the registry and
 //  frees it. A request it held goes back to the front of the service's

@@ -7,41 +7,36 @@
 #include "sd_log.h"
 #include "sd_mdp.h"
 
-//  Sends [identity][empty]["MDPW01"][command][extra...] on the ROUTER.
-static int s_send_command(sd_broker *self, zframe_t *identity, int command, zmsg_t **extra)
+//  Sends [identity][empty]["MDPW01"][command] on the ROUTER.
+static int s_send_command(sd_broker *self, zframe_t *identity, int command)
 {
-    zmsg_t *msg = extra && *extra ? *extra : zmsg_new();
-    if (extra)
-        *extra = NULL;
-    byte code = (byte)command;
-    zframe_t *address = zframe_dup(identity);
-    if (!msg || !address || zmsg_pushmem(msg, &code, 1) || zmsg_pushstr(msg, SD_MDPW_HEADER) ||
-        zmsg_pushmem(msg, NULL, 0) || zmsg_prepend(msg, &address)) {
-        zframe_destroy(&address);
-        zmsg_destroy(&msg);
-        errno = ENOMEM;
-        return -1;
-    }
-    return sd_mdp_send(self->router, &msg);
+    const byte code = (byte)command;
+    const sd_broker_frame head[] = {
+        {zframe_data(identity), zframe_size(identity)},
+        {"", 0},
+        {SD_MDPW_HEADER, strlen(SD_MDPW_HEADER)},
+        {&code, 1},
+    };
+    return sd_broker_send_frames(self, head, sizeof head / sizeof head[0], NULL);
 }
 
-int sd_broker_send_to_worker(sd_broker *self, sd_broker_worker *worker, int command, zmsg_t **extra)
+int sd_broker_send_to_worker(sd_broker *self, sd_broker_worker *worker, int command)
 {
-    return s_send_command(self, worker->identity, command, extra);
+    return s_send_command(self, worker->identity, command);
 }
 
-static sd_broker_worker *s_worker_lookup(sd_broker *self, zframe_t *identity, char **id)
+//  Writes the hex id of identity into id and returns its worker, or NULL.
+static sd_broker_worker *s_worker_lookup(sd_broker *self, zframe_t *identity,
+                                         char id[SD_BROKER_ID_HEX_SIZE])
 {
-    *id = zframe_strhex(identity);
-    return *id ? zhash_lookup(self->workers, *id) : NULL;
+    sd_broker_id_hex(identity, id);
+    return zhash_lookup(self->workers, id);
 }
 
 bool sd_broker_worker_registered(sd_broker *self, zframe_t *sender)
 {
-    char *id = NULL;
-    bool registered = s_worker_lookup(self, sender, &id) != NULL;
-    free(id);
-    return registered;
+    char id[SD_BROKER_ID_HEX_SIZE];
+    return s_worker_lookup(self, sender, id) != NULL;
 }
 
 void sd_broker_worker_drop(sd_broker *self, sd_broker_worker **worker_p, const char *reason)
@@ -79,13 +74,12 @@ void sd_broker_worker_delete(sd_broker *self, sd_broker_worker **worker_p, const
 
 bool sd_broker_worker_violation(sd_broker *self, zframe_t *sender, const char *what)
 {
-    char *id = NULL;
-    sd_broker_worker *worker = s_worker_lookup(self, sender, &id);
+    char id[SD_BROKER_ID_HEX_SIZE];
+    sd_broker_worker *worker = s_worker_lookup(self, sender, id);
     if (sd_broker_peer_warning_allowed(self))
-        sd_warning("worker sent %s, disconnecting it worker=%s service=%s", what, id ? id : "?",
+        sd_warning("worker sent %s, disconnecting it worker=%s service=%s", what, id,
                    worker ? worker->service->name : "-");
-    s_send_command(self, sender, SD_MDPW_DISCONNECT, NULL);
-    free(id);
+    s_send_command(self, sender, SD_MDPW_DISCONNECT);
     if (!worker)
         return false;
     sd_broker_worker_delete(self, &worker, "protocol violation");
@@ -105,7 +99,7 @@ static void s_worker_waiting(sd_broker *self, sd_broker_worker *worker)
 }
 
 //  Registers a worker for the service named by READY's one frame.
-static void s_handle_ready(sd_broker *self, zframe_t *sender, char *id, zmsg_t *msg)
+static void s_handle_ready(sd_broker *self, zframe_t *sender, const char *id, zmsg_t *msg)
 {
     zframe_t *name = zmsg_first(msg);
     if (zmsg_size(msg) != 1 || !sd_mdp_service_valid(zframe_data(name), zframe_size(name)) ||
@@ -120,7 +114,7 @@ static void s_handle_ready(sd_broker *self, zframe_t *sender, char *id, zmsg_t *
     if (!worker || !(worker->identity = zframe_dup(sender)) || !(worker->id = strdup(id)) ||
         zhash_insert(self->workers, id, worker) != 0) {
         sd_error("worker not registered: out of memory or too many services worker=%s", id);
-        s_send_command(self, sender, SD_MDPW_DISCONNECT, NULL);
+        s_send_command(self, sender, SD_MDPW_DISCONNECT);
         if (worker) {
             zframe_destroy(&worker->identity);
             free(worker->id);
@@ -137,7 +131,7 @@ static void s_handle_ready(sd_broker *self, zframe_t *sender, char *id, zmsg_t *
 }
 
 //  Forwards REPLY [client][empty][body...] to the client whose request the
-//  worker holds.
+//  worker holds; msg stays the caller's.
 static void s_handle_reply(sd_broker *self, sd_broker_worker *worker, zmsg_t *msg)
 {
     zframe_t *client = zmsg_pop(msg);
@@ -155,10 +149,8 @@ static void s_handle_reply(sd_broker *self, sd_broker_worker *worker, zmsg_t *ms
         return;
     }
 
-    zmsg_t *body = zmsg_new();
-    for (zframe_t *frame = zmsg_pop(msg); body && frame; frame = zmsg_pop(msg))
-        zmsg_append(body, &frame);
-    sd_broker_send_to_client(self, worker->request->client, worker->service->name, &body);
+    //  What is left of msg is the body.
+    sd_broker_send_to_client(self, worker->request->client, worker->service->name, msg);
     worker->service->served++;
     sd_broker_request_destroy(&worker->request);
     s_worker_waiting(self, worker);
@@ -166,8 +158,8 @@ static void s_handle_reply(sd_broker *self, sd_broker_worker *worker, zmsg_t *ms
 
 void sd_broker_worker_message(sd_broker *self, zframe_t **sender, zmsg_t **msg)
 {
-    char *id = NULL;
-    sd_broker_worker *worker = s_worker_lookup(self, *sender, &id);
+    char id[SD_BROKER_ID_HEX_SIZE];
+    sd_broker_worker *worker = s_worker_lookup(self, *sender, id);
     zframe_t *command_frame = zmsg_pop(*msg);
     int command =
         command_frame && zframe_size(command_frame) == 1 ? zframe_data(command_frame)[0] : -1;
@@ -175,9 +167,7 @@ void sd_broker_worker_message(sd_broker *self, zframe_t **sender, zmsg_t **msg)
     if (worker)
         worker->expiry = zclock_mono() + (int64_t)self->heartbeat_ms * self->liveness;
 
-    if (!id)
-        sd_error("worker message dropped: out of memory");
-    else if (command == SD_MDPW_READY && !worker)
+    if (command == SD_MDPW_READY && !worker)
         s_handle_ready(self, *sender, id, *msg);
     else if (command == SD_MDPW_DISCONNECT && zmsg_size(*msg) == 0) {
         if (worker)
@@ -189,7 +179,7 @@ void sd_broker_worker_message(sd_broker *self, zframe_t **sender, zmsg_t **msg)
         bool late = command == SD_MDPW_REPLY && sd_broker_late_reply(self, id);
         if (!late && sd_broker_peer_warning_allowed(self))
             sd_info("message from unregistered worker, sent DISCONNECT worker=%s", id);
-        s_send_command(self, *sender, SD_MDPW_DISCONNECT, NULL);
+        s_send_command(self, *sender, SD_MDPW_DISCONNECT);
     } else if (command == SD_MDPW_HEARTBEAT && zmsg_size(*msg) == 0)
         ;
     else if (command == SD_MDPW_REPLY)
@@ -200,7 +190,6 @@ void sd_broker_worker_message(sd_broker *self, zframe_t **sender, zmsg_t **msg)
         sd_broker_worker_violation(self, *sender, "a command with extra frames");
     else
         sd_broker_worker_violation(self, *sender, "an unknown command");
-    free(id);
     zmsg_destroy(msg);
     zframe_destroy(sender);
 }
@@ -219,7 +208,7 @@ void sd_broker_heartbeat(sd_broker *self)
          worker = zhash_next(self->workers)) {
         bool expired = worker->expiry < now;
         bool gone = !expired &&
-                    sd_broker_send_to_worker(self, worker, SD_MDPW_HEARTBEAT, NULL) != 0 &&
+                    sd_broker_send_to_worker(self, worker, SD_MDPW_HEARTBEAT) != 0 &&
                     errno == EHOSTUNREACH;
         if ((expired || gone) && (!dead || zlist_append(dead, worker->id) != 0))
             break;

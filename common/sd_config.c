@@ -92,6 +92,7 @@ static bool s_default_ga(sd_config_ga *ga)
     ga->cache.max_bytes = 268435456;
     ga->max_in_flight = 10;
     ga->page_size = 10000;
+    ga->concurrent_jobs = SD_CONFIG_CONCURRENT_JOBS_DEFAULT;
     return s_set(&ga->api_base, "https://analyticsdata.googleapis.com") &&
            s_set(&ga->cache.path, "") && s_set(&ga->all_sites_name, "Network") &&
            s_set_list(&ga->article_path_blacklist, s_article_path_blacklist) &&
@@ -104,6 +105,7 @@ static bool s_default_youtube(sd_config_youtube *youtube)
     youtube->cache.max_bytes = 268435456;
     youtube->max_in_flight = 10;
     youtube->page_size = 10000;
+    youtube->concurrent_jobs = SD_CONFIG_CONCURRENT_JOBS_DEFAULT;
     return s_set(&youtube->analytics_api_base, "https://youtubeanalytics.googleapis.com") &&
            s_set(&youtube->data_api_base, "https://www.googleapis.com/youtube/v3") &&
            s_set(&youtube->token_uri, "https://oauth2.googleapis.com/token") &&

@@ -57,6 +57,12 @@ typedef struct {
     int64_t max_bytes;              //  default 268435456
 } sd_config_cache;
 
+//  Default and maximum of ga.concurrent_jobs and youtube.concurrent_jobs:
+//  the requests (fetch jobs and availability checks) that one fetch worker
+//  process runs at once, through as many MDP worker connections.
+#define SD_CONFIG_CONCURRENT_JOBS_DEFAULT 16
+#define SD_CONFIG_CONCURRENT_JOBS_MAX 64
+
 typedef struct {
     char *property;                 //  digits only
     bool wait_for_data;             //  default true
@@ -90,6 +96,7 @@ typedef struct {
     char *all_sites_name;           //  default "Network"
     int max_in_flight;              //  requests in flight per property, default 10
     int page_size;                  //  rows per request, default 10000, at most 250000
+    int concurrent_jobs;            //  MDP requests run at once, default 4, at most 64
 } sd_config_ga;
 
 typedef struct {
@@ -116,6 +123,7 @@ typedef struct {
     size_t channel_count;
     int max_in_flight;              //  requests in flight per channel id, default 10
     int page_size;                  //  rows per reports.query page (maxResults), default 10000
+    int concurrent_jobs;            //  MDP requests run at once, default 4, at most 64
 } sd_config_youtube;
 
 typedef struct {

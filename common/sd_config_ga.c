@@ -233,6 +233,7 @@ void sd_config_read_ga(sd_config_reader *reader, json_t *section, sd_config *con
                                         "all_sites_name",
                                         "max_in_flight",
                                         "page_size",
+                                        "concurrent_jobs",
                                         NULL};
     sd_config_ga *ga = &config->ga;
 
@@ -253,4 +254,8 @@ void sd_config_read_ga(sd_config_reader *reader, json_t *section, sd_config *con
                        "the number of API requests in flight per property", &ga->max_in_flight);
     sd_config_read_int(reader, section, "ga", "page_size", 1, 250000,
                        "the GA4 Data API returns at most 250000 rows per request", &ga->page_size);
+    sd_config_read_int(reader, section, "ga", "concurrent_jobs", 1,
+                       SD_CONFIG_CONCURRENT_JOBS_MAX,
+                       "the jobs and availability checks one worker process runs at once",
+                       &ga->concurrent_jobs);
 }

@@ -127,7 +127,7 @@ void sd_config_read_youtube(sd_config_reader *reader, json_t *section, sd_config
         "analytics_api_base", "data_api_base", "token_uri",     "auth_uri",
         "client_secret_file", "content_owner", "owner_refresh_token_file",
         "cache",              "channels",      "max_in_flight", "page_size",
-        NULL};
+        "concurrent_jobs",    NULL};
     sd_config_youtube *youtube = &config->youtube;
     const char *key = "youtube";
 
@@ -148,4 +148,8 @@ void sd_config_read_youtube(sd_config_reader *reader, json_t *section, sd_config
     //  the 100000 cap is ours, to keep one response a few megabytes.
     sd_config_read_int(reader, section, key, "page_size", 1, 100000,
                        "the rows asked for per reports.query page", &youtube->page_size);
+    sd_config_read_int(reader, section, key, "concurrent_jobs", 1,
+                       SD_CONFIG_CONCURRENT_JOBS_MAX,
+                       "the jobs and availability checks one worker process runs at once",
+                       &youtube->concurrent_jobs);
 }

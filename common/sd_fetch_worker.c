@@ -17,7 +17,7 @@ struct sd_fetch_worker {
     const sd_config *config;
     zloop_t *loop;
     sd_fetch_worker_options options;
-    sd_mdwrk *mdwrk;
+    sd_mdwrk **sessions;            //  options.sessions MDP workers, one request each
     zsock_t *publisher;
     sd_inflight *inflight;          //  requests in flight per key, over all tasks
     int pump_timer;                 //  -1 when none is set
@@ -30,6 +30,7 @@ struct sd_fetch_task {
     const sd_fetch_kind *kind;
     void *object;                   //  the job or check, NULL until started
     char *id;                       //  job_id of a fetch.request, "" for a check
+    sd_mdwrk *session;              //  the MDP worker the request came through
     zframe_t *client;
     void *handle;                   //  in worker->tasks
 };
@@ -47,37 +48,41 @@ static void s_task_destroy(sd_fetch_task **task_p)
     *task_p = NULL;
 }
 
-static void s_reply(sd_fetch_worker *worker, zframe_t **client, zmsg_t **body)
+//  Sends the reply on session, the MDP worker that received the request, so
+//  that the session is free for the next one.
+static void s_reply(sd_fetch_worker *worker, sd_mdwrk *session, zframe_t **client,
+                    zmsg_t **body)
 {
-    if (!*body) {
-        sd_error("cannot build a reply, the client will time out");
-        zframe_destroy(client);
-        return;
-    }
-    if (sd_mdwrk_reply(worker->mdwrk, client, body) != 0)
-        sd_warning("cannot send a reply to the broker (the client will time out)");
+    //  A REPLY without a body (sd_mdwrk_reply sends one for NULL) still
+    //  frees the session, while without a REPLY it would stay busy forever.
+    if (!*body)
+        sd_error("cannot build a reply, sending one without a body service=%s",
+                 worker->options.service);
+    if (sd_mdwrk_reply(session, client, body) != 0)
+        sd_warning("cannot send a reply to the broker (the client will time out) service=%s",
+                   worker->options.service);
 }
 
 //  Sends an `error` reply of code with "the LABEL worker TEXT".
-static void s_reply_error(sd_fetch_worker *worker, zframe_t **client, const char *id,
-                          sd_error_code code, const char *text)
+static void s_reply_error(sd_fetch_worker *worker, sd_mdwrk *session, zframe_t **client,
+                          const char *id, sd_error_code code, const char *text)
 {
     char message[256];
     snprintf(message, sizeof message, "the %s worker %s", worker->options.label, text);
     zmsg_t *body = sd_part_error_reply(id, code, message);
-    s_reply(worker, client, &body);
+    s_reply(worker, session, client, &body);
 }
 
 void sd_fetch_task_finish(sd_fetch_task *task, zmsg_t *reply)
 {
     sd_fetch_worker *worker = task->worker;
     if (reply)
-        s_reply(worker, &task->client, &reply);
+        s_reply(worker, task->session, &task->client, &reply);
     else if (task->kind == &worker->options.fetch)
-        s_reply_error(worker, &task->client, task->id, SD_ERROR_INTERNAL,
+        s_reply_error(worker, task->session, &task->client, task->id, SD_ERROR_INTERNAL,
                       "could not build the fetch reply");
     else
-        s_reply_error(worker, &task->client, task->id, SD_ERROR_INTERNAL,
+        s_reply_error(worker, task->session, &task->client, task->id, SD_ERROR_INTERNAL,
                       "could not build the availability reply");
     zlistx_delete(worker->tasks, task->handle);
     s_task_destroy(&task);
@@ -136,9 +141,11 @@ static sd_msg *s_decode(sd_fetch_worker *worker, zmsg_t *body, char *text, size_
     return msg;
 }
 
-//  Creates the task of a decoded request (taken) and starts its job or
-//  check. Returns 0, or -1 with *client left to the caller.
-static int s_start_task(sd_fetch_worker *worker, zframe_t **client, sd_msg **request)
+//  Creates the task of a decoded request (taken) that came through
+//  session and starts its job or check. Returns 0, or -1 with *client left
+//  to the caller.
+static int s_start_task(sd_fetch_worker *worker, sd_mdwrk *session, zframe_t **client,
+                        sd_msg **request)
 {
     bool fetch = (*request)->type == SD_MSG_FETCH_REQUEST;
     sd_fetch_task *task = calloc(1, sizeof *task);
@@ -150,6 +157,7 @@ static int s_start_task(sd_fetch_worker *worker, zframe_t **client, sd_msg **req
         return -1;
     }
     task->worker = worker;
+    task->session = session;
     task->kind = fetch ? &worker->options.fetch : &worker->options.check;
     task->client = *client;
     *client = NULL;
@@ -168,9 +176,8 @@ static int s_start_task(sd_fetch_worker *worker, zframe_t **client, sd_msg **req
     return 0;
 }
 
-static void s_on_request(sd_mdwrk *mdwrk, zframe_t *client, zmsg_t *body, void *arg)
+static void s_on_request(sd_mdwrk *session, zframe_t *client, zmsg_t *body, void *arg)
 {
-    (void)mdwrk;
     sd_fetch_worker *worker = arg;
     char text[512];
     sd_msg *request = s_decode(worker, body, text, sizeof text);
@@ -178,12 +185,12 @@ static void s_on_request(sd_mdwrk *mdwrk, zframe_t *client, zmsg_t *body, void *
     if (!request) {
         sd_warning("rejected a request: %s", text);
         zmsg_t *reply = sd_part_error_reply("", SD_ERROR_BAD_REQUEST, text);
-        s_reply(worker, &client, &reply);
+        s_reply(worker, session, &client, &reply);
         return;
     }
-    if (s_start_task(worker, &client, &request) != 0) {
+    if (s_start_task(worker, session, &client, &request) != 0) {
         sd_error("cannot start a job (out of memory)");
-        s_reply_error(worker, &client, "", SD_ERROR_INTERNAL,
+        s_reply_error(worker, session, &client, "", SD_ERROR_INTERNAL,
                       "cannot start the job (out of memory)");
     }
 }
@@ -207,7 +214,10 @@ static int s_open_bus(sd_fetch_worker *worker, char *error, size_t error_size)
     return 0;
 }
 
-static int s_open_mdwrk(sd_fetch_worker *worker, char *error, size_t error_size)
+//  Opens options.sessions MDP workers on the loop. Each registers with the
+//  broker on its own DEALER socket and processes one request at a time, so the
+//  process runs as many jobs and checks at once as it has sessions.
+static int s_open_sessions(sd_fetch_worker *worker, char *error, size_t error_size)
 {
     const sd_config_broker *broker = &worker->config->broker;
     sd_mdwrk_options options = {
@@ -217,13 +227,22 @@ static int s_open_mdwrk(sd_fetch_worker *worker, char *error, size_t error_size)
         .liveness = broker->liveness,
         .broker = broker,
     };
-    worker->mdwrk = sd_mdwrk_new(&options);
-    if (!worker->mdwrk
-        || sd_mdwrk_attach(worker->mdwrk, worker->loop, s_on_request, worker) != 0) {
-        snprintf(error, error_size, "%s: cannot connect to broker.endpoint \"%s\"",
-                 worker->config->path, broker->endpoint);
+    worker->sessions = calloc((size_t)worker->options.sessions, sizeof *worker->sessions);
+    if (!worker->sessions) {
+        snprintf(error, error_size, "out of memory");
         return -1;
     }
+    for (int i = 0; i < worker->options.sessions; i++) {
+        worker->sessions[i] = sd_mdwrk_new(&options);
+        if (!worker->sessions[i]
+            || sd_mdwrk_attach(worker->sessions[i], worker->loop, s_on_request, worker) != 0) {
+            snprintf(error, error_size, "%s: cannot connect to broker.endpoint \"%s\"",
+                     worker->config->path, broker->endpoint);
+            return -1;
+        }
+    }
+    sd_info("registering %d MDP workers service=%s endpoint=%s", worker->options.sessions,
+            worker->options.service, broker->endpoint);
     return 0;
 }
 
@@ -239,6 +258,8 @@ sd_fetch_worker *sd_fetch_worker_new(const sd_config *config, zloop_t *loop,
     worker->config = config;
     worker->loop = loop;
     worker->options = *options;
+    if (worker->options.sessions < 1)
+        worker->options.sessions = 1;
     worker->pump_timer = -1;
     sd_proto_limits_default(&worker->limits);
     if (config->broker.max_message_bytes > 0)
@@ -252,7 +273,7 @@ sd_fetch_worker *sd_fetch_worker_new(const sd_config *config, zloop_t *loop,
     }
     sd_inflight_on_release(worker->inflight, s_on_slot_released, worker);
     if (s_open_bus(worker, error, error_size) != 0
-        || s_open_mdwrk(worker, error, error_size) != 0)
+        || s_open_sessions(worker, error, error_size) != 0)
         sd_fetch_worker_destroy(&worker);
     return worker;
 }
@@ -284,7 +305,9 @@ void sd_fetch_worker_destroy(sd_fetch_worker **worker_p)
             s_task_destroy(&task);
         zlistx_destroy(&worker->tasks);
     }
-    sd_mdwrk_destroy(&worker->mdwrk);
+    for (int i = 0; worker->sessions && i < worker->options.sessions; i++)
+        sd_mdwrk_destroy(&worker->sessions[i]);
+    free(worker->sessions);
     sd_inflight_destroy(&worker->inflight);
     zsock_destroy(&worker->publisher);
     free(worker);

@@ -1,8 +1,11 @@
 /*  sd_fetch_worker: the MDP service shell that every fetch worker (GA,
     YouTube) shares.
 
-    The shell connects an MDP worker to broker.endpoint and a PUB socket to
-    broker.bus_publish. It decodes each request body: a fetch.request
+    The shell connects a PUB socket to broker.bus_publish and several MDP
+    workers (sessions) to broker.endpoint. An MDP/0.1 worker processes one
+    request at a time, so the process runs as many jobs and checks at once
+    as it has sessions, and each reply goes back on the session that
+    brought its request. It decodes each request body: a fetch.request
     starts a job and an availability.request starts a check, through the
     service's callbacks. Any other body gets an `error` reply (code 400),
     and the worker logs it and keeps running. When a job or check ends,
@@ -46,6 +49,7 @@ typedef struct {
     const char *service;            //  MDP service name, "ga"
     const char *label;              //  the worker's name in reply texts, "GA"
     int max_in_flight;              //  limit of the sd_inflight counter per key
+    int sessions;                   //  MDP workers to register (below 1 counts as 1)
     sd_fetch_kind fetch;            //  for fetch.request
     sd_fetch_kind check;            //  for availability.request
     void *arg;                      //  passed to both start callbacks

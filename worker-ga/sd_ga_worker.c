@@ -113,6 +113,7 @@ static int s_open_shell(sd_ga_worker *worker, char *error, size_t error_size)
         .service = "ga",
         .label = "GA",
         .max_in_flight = worker->config->ga.max_in_flight,
+        .sessions = worker->config->ga.concurrent_jobs,
         .fetch = {.start = s_job_start, .destroy = s_job_destroy, .pump = s_job_pump},
         .check = {.start = s_check_start, .destroy = s_check_destroy},
         .arg = worker,

@@ -163,6 +163,7 @@ static int s_open_shell(sd_yt_worker *worker, char *error, size_t error_size)
         .service = "youtube",
         .label = "YouTube",
         .max_in_flight = worker->config->youtube.max_in_flight,
+        .sessions = worker->config->youtube.concurrent_jobs,
         .fetch = {.start = s_job_start, .destroy = s_job_destroy, .pump = s_job_pump},
         .check = {.start = s_check_start, .destroy = s_check_destroy, .pump = s_check_pump},
         .arg = worker,

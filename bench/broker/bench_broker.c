@@ -1,16 +1,20 @@
 /*  bench_broker: request/reply round trips per second through the MDP
     broker, next to a plain zmq_proxy forwarder with the same workers.
 
-    For each worker count (--workers, default 1,2,8) the program runs two
-    setups over TCP on 127.0.0.1, one after the other, in one process:
+    For each session count (--sessions, default 1 and the fetch workers'
+    default) and each worker count (--workers, default 1,2,8) the program
+    runs two setups over TCP on 127.0.0.1, one after the other, in one
+    process. A worker is a thread that polls its sessions together:
 
     broker   sd_broker in a zactor thread (the code of statsdash-broker).
              Clients are DEALER sockets that send MDP/0.1 (MDPC01)
-             requests to service "echo". Workers are DEALER sockets that
-             send READY and echo each REQUEST body back in a REPLY.
+             requests to service "echo". A session is a DEALER socket
+             that sends READY and echoes each REQUEST body back in a
+             REPLY, like one MDP worker of statsdash-worker-ga.
     proxy    zmq_proxy between a ROUTER (clients) and a DEALER (workers)
-             in a thread, on a libzmq context of its own like the broker. Clients are DEALER sockets that send [empty]
-             [body]; workers are REP sockets that echo the body.
+             in a thread, on a libzmq context of its own like the broker.
+             Clients are DEALER sockets that send [empty][body]; a
+             session is a REP socket that echoes the body.
 
     Each of --clients client threads keeps --window requests outstanding
     and sends a new one for every reply, so the pipe stays full. The body
@@ -20,7 +24,7 @@
     small next to the forwarder's.
 
     Usage: bench_broker [--seconds S] [--warmup S] [--clients N]
-                        [--window N] [--workers LIST]
+                        [--window N] [--workers LIST] [--sessions LIST]
 */
 #include <czmq.h>
 #include <pthread.h>
@@ -36,14 +40,18 @@
 #define SD_BENCH_SERVICE "echo"
 #define SD_BENCH_POLL_MS 100
 #define SD_BENCH_MAX_THREADS 64
+#define SD_BENCH_MAX_SESSIONS 64
+#define SD_BENCH_MAX_RUNS 8
 
 typedef struct {
     double seconds;
     double warmup;
     int clients;
     int window;
-    int workers[8];
+    int workers[SD_BENCH_MAX_RUNS];
     int worker_runs;
+    int sessions[SD_BENCH_MAX_RUNS];
+    int session_runs;
 } s_options;
 
 //  What every client and worker thread of one run shares.
@@ -53,9 +61,11 @@ typedef struct {
     char worker_endpoint[256]; //  where workers connect
     bool mdp;                 //  true: MDP framing; false: plain DEALER/REP
     int window;
+    int sessions;             //  sockets per worker thread
     atomic_bool stop;
     atomic_ullong replies;
     atomic_int ready;          //  workers and clients connected
+    atomic_int failures;       //  worker threads that lost or could not open a session
 } s_run;
 
 //  fixmap(1) "id" -> "bench-request-0001": a request body of 23 bytes.
@@ -191,55 +201,86 @@ static int s_mdp_worker_message(void *socket, zmq_msg_t *parts, int count)
     return 0;
 }
 
-static void *s_mdp_worker(void *arg)
+//  Handles one message of a REP session: echoes the body. Returns 0 or -1.
+static int s_rep_worker_message(void *socket)
 {
-    s_run *run = arg;
-    void *socket = s_new_socket(run, ZMQ_DEALER, run->worker_endpoint);
-    const void *ready[] = {"", "MDPW01", "\x01", SD_BENCH_SERVICE};
-    const size_t ready_sizes[] = {0, 6, 1, strlen(SD_BENCH_SERVICE)};
-    if (socket && s_send_parts(socket, ready, ready_sizes, 4) != 0) {
-        zmq_close(socket);
-        socket = NULL;
+    zmq_msg_t body;
+    zmq_msg_init(&body);
+    if (zmq_msg_recv(&body, socket, 0) < 0 || zmq_msg_send(&body, socket, 0) < 0) {
+        zmq_msg_close(&body);
+        return -1;
     }
-    atomic_fetch_add(&run->ready, 1);
-    while (socket && !atomic_load(&run->stop)) {
-        if (s_wait_readable(socket) <= 0)
-            continue;
-        zmq_msg_t parts[8];
-        int count = s_recv_parts(socket, parts, 8);
-        if (count < 0)
-            break;
-        int rc = s_mdp_worker_message(socket, parts, count);
-        s_close_parts(parts, count);
-        if (rc != 0)
-            break;
-    }
-    if (socket) {
-        const void *disconnect[] = {"", "MDPW01", "\x05"};
-        const size_t sizes[] = {0, 6, 1};
-        s_send_parts(socket, disconnect, sizes, 3);
-        zmq_close(socket);
-    }
-    return NULL;
+    return 0;
 }
 
-static void *s_rep_worker(void *arg)
+//  Handles one message of an MDP session. Returns 0, or -1 on DISCONNECT
+//  or a receive error.
+static int s_mdp_session_message(void *socket)
+{
+    zmq_msg_t parts[8];
+    int count = s_recv_parts(socket, parts, 8);
+    if (count < 0)
+        return -1;
+    int rc = s_mdp_worker_message(socket, parts, count);
+    s_close_parts(parts, count);
+    return rc;
+}
+
+//  Opens the worker's sessions: DEALER sockets that sent READY, or REP
+//  sockets. Returns the number opened.
+static int s_open_sessions(s_run *run, zmq_pollitem_t *items)
+{
+    const void *ready[] = {"", "MDPW01", "\x01", SD_BENCH_SERVICE};
+    const size_t ready_sizes[] = {0, 6, 1, strlen(SD_BENCH_SERVICE)};
+    int opened = 0;
+    for (int i = 0; i < run->sessions; i++) {
+        void *socket = s_new_socket(run, run->mdp ? ZMQ_DEALER : ZMQ_REP, run->worker_endpoint);
+        if (socket && run->mdp && s_send_parts(socket, ready, ready_sizes, 4) != 0) {
+            zmq_close(socket);
+            socket = NULL;
+        }
+        if (socket)
+            items[opened++] = (zmq_pollitem_t){socket, 0, ZMQ_POLLIN, 0};
+    }
+    return opened;
+}
+
+//  Closes the sessions, sending DISCONNECT first on MDP sessions.
+static void s_close_sessions(s_run *run, zmq_pollitem_t *items, int count)
+{
+    const void *disconnect[] = {"", "MDPW01", "\x05"};
+    const size_t sizes[] = {0, 6, 1};
+    for (int i = 0; i < count; i++) {
+        if (run->mdp)
+            s_send_parts(items[i].socket, disconnect, sizes, 3);
+        zmq_close(items[i].socket);
+    }
+}
+
+//  One worker thread: polls its run->sessions sockets together and handles
+//  one message of each readable socket per pass. A session that fails or
+//  gets DISCONNECT stops the thread.
+static void *s_worker(void *arg)
 {
     s_run *run = arg;
-    void *socket = s_new_socket(run, ZMQ_REP, run->worker_endpoint);
+    zmq_pollitem_t items[SD_BENCH_MAX_SESSIONS];
+    int count = s_open_sessions(run, items);
     atomic_fetch_add(&run->ready, 1);
-    while (socket && !atomic_load(&run->stop)) {
-        if (s_wait_readable(socket) <= 0)
+    bool failed = count < run->sessions;
+    while (!failed && !atomic_load(&run->stop)) {
+        if (zmq_poll(items, count, SD_BENCH_POLL_MS) <= 0)
             continue;
-        zmq_msg_t body;
-        zmq_msg_init(&body);
-        if (zmq_msg_recv(&body, socket, 0) < 0 || zmq_msg_send(&body, socket, 0) < 0) {
-            zmq_msg_close(&body);
-            break;
+        for (int i = 0; i < count && !failed; i++) {
+            if (!(items[i].revents & ZMQ_POLLIN))
+                continue;
+            int rc = run->mdp ? s_mdp_session_message(items[i].socket)
+                              : s_rep_worker_message(items[i].socket);
+            failed = rc != 0;
         }
     }
-    if (socket)
-        zmq_close(socket);
+    if (failed && !atomic_load(&run->stop))
+        atomic_fetch_add(&run->failures, 1);
+    s_close_sessions(run, items, count);
     return NULL;
 }
 
@@ -300,8 +341,7 @@ static double s_measure(s_run *run, const s_options *options, int workers)
     pthread_t threads[SD_BENCH_MAX_THREADS];
     int started = 0;
     for (int i = 0; i < workers && started < SD_BENCH_MAX_THREADS; i++)
-        if (pthread_create(&threads[started], NULL, run->mdp ? s_mdp_worker : s_rep_worker,
-                           run) == 0)
+        if (pthread_create(&threads[started], NULL, s_worker, run) == 0)
             started++;
     //  Workers register first, so that the broker does not queue the first
     //  window of requests behind one worker.
@@ -322,12 +362,12 @@ static double s_measure(s_run *run, const s_options *options, int workers)
     atomic_store(&run->stop, true);
     for (int i = 0; i < started; i++)
         pthread_join(threads[i], NULL);
-    if (started != workers + options->clients)
+    if (started != workers + options->clients || atomic_load(&run->failures) > 0)
         return -1;
     return (double)(last - first) / elapsed;
 }
 
-static double s_run_broker(const s_options *options, int workers)
+static double s_run_broker(const s_options *options, int workers, int sessions)
 {
     sd_config_broker config = {
         .bind = "tcp://127.0.0.1:*",
@@ -346,6 +386,7 @@ static double s_run_broker(const s_options *options, int workers)
         run->context = zmq_ctx_new();
         run->mdp = true;
         run->window = options->window;
+        run->sessions = sessions;
         snprintf(run->endpoint, sizeof run->endpoint, "%s", endpoint);
         snprintf(run->worker_endpoint, sizeof run->worker_endpoint, "%s", endpoint);
         rate = s_measure(run, options, workers);
@@ -359,7 +400,7 @@ static double s_run_broker(const s_options *options, int workers)
     return rate;
 }
 
-static double s_run_proxy(const s_options *options, int workers)
+static double s_run_proxy(const s_options *options, int workers, int sessions)
 {
     s_run *run = calloc(1, sizeof *run);
     s_proxy proxy = {0};
@@ -369,6 +410,7 @@ static double s_run_proxy(const s_options *options, int workers)
     run->context = zmq_ctx_new();
     proxy.context = zmq_ctx_new();
     run->window = options->window;
+    run->sessions = sessions;
     if (run->context && proxy.context && s_proxy_start(&proxy, run) == 0) {
         rate = s_measure(run, options, workers);
         zmq_ctx_shutdown(proxy.context);
@@ -382,28 +424,33 @@ static double s_run_proxy(const s_options *options, int workers)
     return rate;
 }
 
-static int s_parse_workers(const char *text, s_options *options)
+//  Parses a comma-separated list of 1 to SD_BENCH_MAX_RUNS integers, each
+//  from 1 to max, into values. Returns 0 or -1.
+static int s_parse_list(const char *text, int max, int *values, int *count)
 {
-    options->worker_runs = 0;
     char *copy = strdup(text);
+    if (!copy)
+        return -1;
+    *count = 0;
     char *state = NULL;
-    for (char *item = strtok_r(copy, ",", &state); item; item = strtok_r(NULL, ",", &state)) {
-        int count = atoi(item);
-        if (count < 1 || count > 32 || options->worker_runs == 8) {
-            free(copy);
-            return -1;
-        }
-        options->workers[options->worker_runs++] = count;
+    int rc = 0;
+    for (char *item = strtok_r(copy, ",", &state); item && rc == 0;
+         item = strtok_r(NULL, ",", &state)) {
+        int value = atoi(item);
+        if (value < 1 || value > max || *count == SD_BENCH_MAX_RUNS)
+            rc = -1;
+        else
+            values[(*count)++] = value;
     }
     free(copy);
-    return options->worker_runs > 0 ? 0 : -1;
+    return rc == 0 && *count > 0 ? 0 : -1;
 }
 
 static int s_parse_options(int argc, char **argv, s_options *options)
 {
-    *options = (s_options){.seconds = 3, .warmup = 1, .clients = 4, .window = 16};
-    if (s_parse_workers("1,2,8", options) != 0)
-        return -1;
+    *options = (s_options){.seconds = 3, .warmup = 1, .clients = 4, .window = 16,
+                           .workers = {1, 2, 8}, .worker_runs = 3,
+                           .sessions = {1, SD_CONFIG_CONCURRENT_JOBS_DEFAULT}, .session_runs = 2};
     for (int i = 1; i < argc; i++) {
         const char *value = i + 1 < argc ? argv[i + 1] : NULL;
         if (!value)
@@ -417,7 +464,11 @@ static int s_parse_options(int argc, char **argv, s_options *options)
         else if (strcmp(argv[i], "--window") == 0)
             options->window = atoi(value);
         else if (strcmp(argv[i], "--workers") == 0) {
-            if (s_parse_workers(value, options) != 0)
+            if (s_parse_list(value, 32, options->workers, &options->worker_runs) != 0)
+                return -1;
+        } else if (strcmp(argv[i], "--sessions") == 0) {
+            if (s_parse_list(value, SD_BENCH_MAX_SESSIONS, options->sessions,
+                             &options->session_runs) != 0)
                 return -1;
         } else
             return -1;
@@ -428,30 +479,40 @@ static int s_parse_options(int argc, char **argv, s_options *options)
     return valid ? 0 : -1;
 }
 
+//  Runs both setups with workers threads of sessions sockets each and
+//  prints one row. Returns 0, or -1 when a run failed.
+static int s_print_row(const s_options *options, int workers, int sessions)
+{
+    double broker = s_run_broker(options, workers, sessions);
+    double proxy = s_run_proxy(options, workers, sessions);
+    if (broker < 0 || proxy <= 0) {
+        fprintf(stderr, "bench_broker: run with %d workers of %d sessions failed\n", workers,
+                sessions);
+        return -1;
+    }
+    printf("%-8d %9d %16.0f %16.0f %8.2f\n", workers, sessions, broker, proxy, broker / proxy);
+    fflush(stdout);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     s_options options;
     if (s_parse_options(argc, argv, &options) != 0) {
         fprintf(stderr, "Usage: bench_broker [--seconds S] [--warmup S] [--clients 1-16] "
-                        "[--window N] [--workers N,N,...]\n");
+                        "[--window N] [--workers N,N,... (1-32)] [--sessions N,N,... (1-%d)]\n",
+                SD_BENCH_MAX_SESSIONS);
         return 2;
     }
     sd_log_open("bench_broker", SD_LOG_WARNING, false);
     printf("clients=%d window=%d seconds=%.1f body_bytes=%zu\n", options.clients,
            options.window, options.seconds, SD_BENCH_BODY_SIZE);
-    printf("%-8s %16s %16s %8s\n", "workers", "broker_rt_per_s", "proxy_rt_per_s", "ratio");
+    printf("%-8s %9s %16s %16s %8s\n", "workers", "sessions", "broker_rt_per_s",
+           "proxy_rt_per_s", "ratio");
     int status = 0;
-    for (int i = 0; i < options.worker_runs; i++) {
-        int workers = options.workers[i];
-        double broker = s_run_broker(&options, workers);
-        double proxy = s_run_proxy(&options, workers);
-        if (broker < 0 || proxy <= 0) {
-            fprintf(stderr, "bench_broker: run with %d workers failed\n", workers);
-            status = 1;
-            continue;
-        }
-        printf("%-8d %16.0f %16.0f %8.2f\n", workers, broker, proxy, broker / proxy);
-        fflush(stdout);
-    }
+    for (int s = 0; s < options.session_runs; s++)
+        for (int w = 0; w < options.worker_runs; w++)
+            if (s_print_row(&options, options.workers[w], options.sessions[s]) != 0)
+                status = 1;
     return status;
 }

@@ -77,8 +77,9 @@ static const char s_full[] =
     "                   \"mid\": [{\"property\": \"310000004\"}]},\n"
     "         \"source_blacklist\": [\"bing\"], \"countries\": [\"France\"],\n"
     "         \"social_sources\": {\"t.co\": \"Twitter\", \"vk.com\": \"VK\"},\n"
-    "         \"all_sites_name\": \"All sites\", \"max_in_flight\": 3, \"page_size\": 250000},\n"
-    "  \"youtube\": {\"content_owner\": \"owner1\",\n"
+    "         \"all_sites_name\": \"All sites\", \"max_in_flight\": 3, \"page_size\": 250000,\n"
+    "         \"concurrent_jobs\": 64},\n"
+    "  \"youtube\": {\"content_owner\": \"owner1\", \"concurrent_jobs\": 1,\n"
     "              \"owner_refresh_token_file\": \"owner.token\", \"page_size\": 500,\n"
     "              \"channels\": {\"Second\": [{\"id\": \"UCaaaaaaaaaaaaaaaaaaaaa1\"},\n"
     "                                        {\"id\": \"UCaaaaaaaaaaaaaaaaaaaaa2\"}],\n"
@@ -147,6 +148,7 @@ static void test_full_config_ga(void **state)
     assert_string_equal(ga->all_sites_name, "All sites");
     assert_int_equal(ga->max_in_flight, 3);
     assert_int_equal(ga->page_size, 250000);
+    assert_int_equal(ga->concurrent_jobs, 64);
     assert_ptr_equal(sd_config_find_site(config, "alpha"), &ga->sites[1]);
     assert_null(sd_config_find_site(config, "beta"));
     sd_config_destroy(&config);
@@ -161,6 +163,7 @@ static void test_full_config_youtube(void **state)
     assert_string_equal(youtube->content_owner, "owner1");
     assert_string_equal(youtube->owner_refresh_token_file, "owner.token");
     assert_int_equal(youtube->page_size, 500);
+    assert_int_equal(youtube->concurrent_jobs, 1);
     assert_int_equal(youtube->channel_count, 2);
     assert_string_equal(youtube->channels[0].name, "Second");
     assert_int_equal(youtube->channels[0].id_count, 2);
@@ -233,6 +236,7 @@ static void s_assert_defaults(const sd_config *config)
     assert_null(config->ga.token_uri);
     assert_int_equal(config->ga.site_count, 0);
     assert_int_equal(config->ga.page_size, 10000);
+    assert_int_equal(config->ga.concurrent_jobs, 16);
     assert_int_equal(config->ga.cache.max_bytes, 268435456);
     assert_string_equal(config->ga.source_blacklist.items[0], "google");
     assert_string_equal(config->ga.source_blacklist.items[1], "(direct)");
@@ -242,6 +246,7 @@ static void s_assert_defaults(const sd_config *config)
     assert_null(config->youtube.content_owner);
     assert_int_equal(config->youtube.max_in_flight, 10);
     assert_int_equal(config->youtube.page_size, 10000);
+    assert_int_equal(config->youtube.concurrent_jobs, 16);
     assert_null(config->youtube.owner_refresh_token_file);
     assert_int_equal(config->reporter.deadline_ms, 120000);
     assert_int_equal(config->reporter.table_margin_ms, 3000);
@@ -363,6 +368,15 @@ static void test_error_unknown_key(void **state)
     s_assert_one_error(state, "{\"ga\": {\"sitez\": {}}}", "ga.sitez", parts);
 }
 
+static void test_error_concurrent_jobs_range(void **state)
+{
+    static const char *const parts[] = {"expected an integer from 1 to 64", "found 0", NULL};
+    s_assert_one_error(state, "{\"ga\": {\"concurrent_jobs\": 0}}", "ga.concurrent_jobs", parts);
+    static const char *const above[] = {"expected an integer from 1 to 64", "found 65", NULL};
+    s_assert_one_error(state, "{\"youtube\": {\"concurrent_jobs\": 65}}",
+                       "youtube.concurrent_jobs", above);
+}
+
 static void test_error_monthly_day_31(void **state)
 {
     static const char *const parts[] = {"1 to 28", "found 31", "\"monthly-core\"", NULL};
@@ -471,6 +485,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_error_invalid_json, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_error_wrong_type, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_error_unknown_key, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_error_concurrent_jobs_range, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_error_monthly_day_31, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_error_unknown_schedule_site, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_error_youtube_site_is_channel, s_setup, s_teardown),

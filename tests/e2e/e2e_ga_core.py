@@ -55,6 +55,9 @@ UNKNOWN_PROPERTY = "310000099"
 # complete day of the dataset.
 NOW = "2026-12-02T18:00:00Z"
 REPORTER_ID = "e2e"
+# ga.concurrent_jobs of both GA workers: each process registers this many
+# MDP workers, so the broker lists that many per process.
+GA_CONCURRENT_JOBS = 2
 REQUEST_TIMEOUT_S = 40
 
 METRICS = ["pageviews", "users", "sessions", "pv_per_session", "avg_session_time"]
@@ -386,6 +389,7 @@ def write_config(directory, api_base, key_file, sites, shards):
         "ga": {
             "api_base": api_base,
             "key_file": key_file,
+            "concurrent_jobs": GA_CONCURRENT_JOBS,
             "sites": {site: [{"property": prop, "wait_for_data": prop != "310000002"}
                              for prop in properties]
                       for site, properties in sites.items()},
@@ -421,9 +425,10 @@ def worker_counts(statsdash, config):
 
 
 def services_live(statsdash, config):
-    """Return True when the broker has both GA workers and a reporter."""
+    """Return True when the broker has the MDP workers of both GA worker
+    processes and a reporter."""
     counts = worker_counts(statsdash, config)
-    return counts.get("ga", 0) >= 2 and counts.get("report", 0) >= 1
+    return counts.get("ga", 0) >= 2 * GA_CONCURRENT_JOBS and counts.get("report", 0) >= 1
 
 
 def log_contains(path, text):

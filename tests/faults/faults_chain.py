@@ -35,6 +35,9 @@ SITES = {
 # complete day of the generated dataset.
 NOW = "2026-12-02T18:00:00Z"
 REPORT = ("WOW_DAILY", "2026-12-01")
+# ga.concurrent_jobs of every GA worker: each process registers this many
+# MDP workers, so the broker lists that many per process.
+GA_CONCURRENT_JOBS = 2
 
 
 class TestFailure(Exception):
@@ -194,6 +197,7 @@ def write_config(path, broker, api_base=None, key_file=None, curve=None,
         config["ga"] = {
             "api_base": api_base,
             "key_file": key_file,
+            "concurrent_jobs": GA_CONCURRENT_JOBS,
             "sites": {site: [{"property": prop, "wait_for_data": prop != "310000002"}
                              for prop in properties]
                       for site, properties in SITES.items()},
@@ -245,12 +249,15 @@ def status_table(statsdash, config, namespace=None):
 
 
 def wait_for_workers(services, statsdash, config, ga_workers, seconds=60, namespace=None):
-    """Wait until the broker lists ga_workers GA workers and one reporter."""
+    """Wait until the broker lists the MDP workers of ga_workers GA worker
+    processes and one reporter."""
+    expected = ga_workers * GA_CONCURRENT_JOBS
+
     def ready():
         table = status_table(statsdash, config, namespace)
-        return table is not None and table.get("ga") == ga_workers and table.get("report") == 1
+        return table is not None and table.get("ga") == expected and table.get("report") == 1
     wait_for(services, ready, seconds,
-             "`statsdash status` to show %d ga workers and 1 report worker" % ga_workers)
+             "`statsdash status` to show %d ga workers and 1 report worker" % expected)
 
 
 def log_contains(services, name, text):

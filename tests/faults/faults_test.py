@@ -98,7 +98,9 @@ def case_killed_workers(args, services, directory):
           "report without faults: exit status %d, stderr: %s" % (status, err))
 
     services.kill("worker-ga-1")
-    chain.wait_for(services, lambda: ga_status(args.bin_statsdash, config) == 2, 30,
+    chain.wait_for(services,
+                   lambda: ga_status(args.bin_statsdash, config) == 2 * chain.GA_CONCURRENT_JOBS,
+                   30,
                    "the broker to remove the killed worker-ga-1",
                    names=["broker", "worker-ga-2", "worker-ga-3"])
 

@@ -192,9 +192,10 @@ def run_checks(args, services, namespaces, configs):
           % (status, elapsed, err))
     check("no reply" in err, "unlisted client: stderr does not say no reply came: %s" % err)
     table = chain.status_table(args.bin_statsdash, configs["client"], namespaces.report)
-    check(table is not None and table.get("ga") == 2,
-          "the broker lists %r GA workers, expected 2: the unlisted worker registered"
-          % (table or {}).get("ga"))
+    expected = 2 * chain.GA_CONCURRENT_JOBS
+    check(table is not None and table.get("ga") == expected,
+          "the broker lists %r GA workers, expected %d: the unlisted worker registered"
+          % ((table or {}).get("ga"), expected))
     services.check_running(["worker-ga-unlisted"])
     print("ok unlisted key: the client got no reply and the worker never registered")
 

@@ -22,6 +22,9 @@ import urllib.parse
 
 NOW = "2026-12-02T18:00:00Z"
 CLIENT_ID = "statsdash-hardening.apps.googleusercontent.com"
+# concurrent_jobs of every fetch worker: each process registers this many
+# MDP workers, so the broker lists that many per process.
+CONCURRENT_JOBS = 2
 
 
 class ChainError(Exception):
@@ -318,6 +321,7 @@ class Chain:
                        "heartbeat_ms": 500, "liveness": 10},
             "aggregator": {"shards": self.counts.get("shards", 1)},
             "ga": {"api_base": self.data_base, "key_file": self.key_file,
+                   "concurrent_jobs": CONCURRENT_JOBS,
                    "sites": {site: [{"property": prop, "wait_for_data": True}
                                     for prop in properties]
                              for site, properties in self.sites.items()}},
@@ -329,6 +333,7 @@ class Chain:
                                  "data_api_base": self.data_base + "/youtube/v3",
                                  "token_uri": self.api_base + "/token",
                                  "client_secret_file": self.client_secret_file,
+                                 "concurrent_jobs": CONCURRENT_JOBS,
                                  "channels": self.channel_entries}
         if self.smtp:
             self.secrets["SMTP password"] = self.smtp.password
@@ -393,8 +398,9 @@ class Chain:
 
     def _services_live(self):
         counts = self.worker_counts()
-        return (counts.get("ga", 0) >= self.counts.get("worker-ga", 0)
-                and counts.get("youtube", 0) >= self.counts.get("worker-youtube", 0)
+        return (counts.get("ga", 0) >= self.counts.get("worker-ga", 0) * CONCURRENT_JOBS
+                and counts.get("youtube", 0)
+                >= self.counts.get("worker-youtube", 0) * CONCURRENT_JOBS
                 and counts.get("report", 0) >= self.counts.get("reporter", 0))
 
     def aggregator_subscribed(self, name):
