@@ -494,12 +494,12 @@ static const sd_table_def s_social_export = {
 
 //  ---------------------------------------------------------------------
 //  YouTube tables, in the query shape statsdash-worker-youtube runs.
-//  "youtube.reports" takes Analytics metric and dimension names, with
-//  "title" only next to "video" (the worker fills it from videos.list).
-//  Its params_json may set "sort" and "filters", and limit is maxResults
-//  for queries by video (1 to 200). "youtube.channels" takes the metric
+//  "youtube.reports" takes Analytics metric and dimension names. Its
+//  params_json may set "sort" and "filters", and limit is maxResults for
+//  queries by video (1 to 200). "youtube.channels" takes the metric
 //  subscriberCount alone and returns each channel's count at the end of
-//  each period.
+//  each period. "youtube.videos" returns the title of each video id of
+//  params_json "ids" from videos.list.
 
 static const sd_query_def s_yt_channels = {
     .id = "yt-channels",
@@ -530,9 +530,19 @@ static const sd_query_def s_yt_videos = {
     .id = "yt-videos",
     .api = "youtube.reports",
     .metrics = {"estimatedMinutesWatched", "views"},
-    .dimensions = {"video", "title"},
+    .dimensions = {"video"},
     .params_json = "{\"sort\": \"-estimatedMinutesWatched\"}",
     .limit = 10,
+};
+
+//  The titles of the videos the top videos table shows: one videos.list
+//  call per 50 of them for the whole report.
+static const sd_query_def s_yt_titles = {
+    .id = "yt-video-titles",
+    .api = "youtube.videos",
+    .dimensions = {"video", "title"},
+    .params_json = "{}",
+    .filters = {SD_FILTER_PARENT_IDS},
 };
 
 static const sd_query_def s_yt_sources = {
@@ -624,12 +634,35 @@ static const sd_table_def s_yt_top_videos = {
     .title = "Top videos",
     .layout = SD_LAYOUT_RANKED,
     .query = &s_yt_videos,
-    .keys = {{"site", "Channel", "channel"}, {"video", "Video", NULL}, {"title", "Title", NULL}},
+    .keys = {{"site", "Channel", "channel"},
+             {"video", "Video", NULL},
+             {"title", "Title", NULL, true}},
     .sum = {"estimatedMinutesWatched", "views"},
     .metrics = {SD_YT_WATCH_TIME, SD_YT_VIEWS},
     .sort_column = "watch_time",
     .sort_descending = true,
     .limit = 10,
+    .finish = SD_FINISH_LOOKUP,
+    .lookup_table = "video_titles",
+    .lookup_key = "video",
+    .lookup_column = "title",
+};
+
+//  Video id -> title of the top videos, planned once top_videos arrived.
+//  videos.list returns public and unlisted videos to any authorized
+//  caller, so the first channel's token reads the titles of every channel.
+//  NOTE: in channel==MINE mode, a private video of another channel is not
+//  returned to that token and shows as "Video not found".
+static const sd_table_def s_yt_video_titles = {
+    .name = "video_titles",
+    .title = "Video titles",
+    .layout = SD_LAYOUT_RANKED,
+    .query = &s_yt_titles,
+    .keys = {{"video", "Video", NULL}, {"title", "Title", NULL}},
+    .scope = SD_SCOPE_FIRST_SITE,
+    .parent = "top_videos",
+    .parent_key = "video",
+    .hidden = true,
 };
 
 //  One row per channel with the share of its watch time from each source
@@ -669,7 +702,7 @@ static const sd_report_def s_reports[] = {
     {.name = "youtube",
      .service = "youtube",
      .tables = {&s_yt_channel_summary, &s_yt_channel_subscribers, &s_yt_channel_stats,
-                &s_yt_country, &s_yt_top_videos, &s_yt_traffic_sources}},
+                &s_yt_country, &s_yt_top_videos, &s_yt_video_titles, &s_yt_traffic_sources}},
 };
 
 static const char *const s_known[] = {"ga-core", "ga-social", "ga-year-social",

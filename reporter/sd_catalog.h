@@ -12,7 +12,9 @@
     planned: query filters (sd_filter_kind) and rule arguments
     (sd_rule_source). A dependent table (parent set) is planned in a second
     stage, once its parent table has arrived: its query filters on values
-    of the parent's rows.
+    of the parent's rows. A hidden dependent table can feed a column of its
+    parent (SD_FINISH_LOOKUP): the youtube report looks up the titles of the
+    videos its top videos table shows that way, once per report.
 
     Lists are fixed-size arrays ended by the first NULL (or NULL name, or
     SD_FILTER_NONE).
@@ -55,6 +57,8 @@ typedef struct {
     const char *name;               //  "site" (the part's site) or an API dimension
     const char *label;              //  heading in rendered reports
     const char *output;             //  column name in the report when it differs, else NULL
+    bool local;                     //  filled by sd_finish (SD_FINISH_LOOKUP), not sent in
+                                    //  the spec
 } sd_key_def;
 
 //  Filters a query's dimensionFilter is built from. Their values come from
@@ -67,6 +71,8 @@ typedef enum {
     SD_FILTER_PARENT_SOURCES,       //  sessionSource in the parent rows' key values
     SD_FILTER_PARENT_NETWORKS,      //  sessionSource in the sources that ga.social_sources
                                     //  maps to the parent rows' networks
+    SD_FILTER_PARENT_IDS,           //  params_json "ids": the parent rows' key values, for
+                                    //  APIs that list items by id (youtube.videos)
 } sd_filter_kind;
 
 //  One API request. Tables that name the same query share its rows.
@@ -99,6 +105,8 @@ typedef struct {
 typedef enum {
     SD_SCOPE_SITES,                 //  the sites of the request
     SD_SCOPE_NETWORK,               //  every configured site
+    SD_SCOPE_FIRST_SITE,            //  the first site of the request only: one job and one
+                                    //  part per period for the whole report
 } sd_table_scope;
 
 //  When a report includes a table.
@@ -130,6 +138,7 @@ typedef enum {
     SD_FINISH_SHARE_OF_ALL,         //  add share_of_all_users from the summary table's users
     SD_FINISH_MONTHS,               //  sum the "date" key into months ("YYYY-MM")
     SD_FINISH_TOP_NETWORK_MONTHS,   //  months, for the leading networks only
+    SD_FINISH_LOOKUP,               //  fill lookup_column from the lookup_table's rows
 } sd_finish_kind;
 
 typedef struct {
@@ -157,6 +166,10 @@ typedef struct {
     const char *group_key;          //  SD_FINISH_PER_PARENT: key matched to the parent's
     int64_t group_limit;            //  rows kept per group
     int64_t group_limit_monthly;    //  the same in MONTHLY reports, 0 for group_limit
+    const char *lookup_table;       //  SD_FINISH_LOOKUP: name of the table read
+    const char *lookup_key;         //  SD_FINISH_LOOKUP: key matched in both tables
+    const char *lookup_column;      //  SD_FINISH_LOOKUP: column copied from lookup_table
+    bool hidden;                    //  read by another table's finish step, never rendered
 } sd_table_def;
 
 typedef struct {

@@ -248,6 +248,29 @@ static json_t *s_filter(const sd_query_def *query, const sd_config *config,
     return all;
 }
 
+//  Sets "ids" of params to the parent values when the query lists
+//  SD_FILTER_PARENT_IDS, and *empty when there are none. Returns 0 or -1.
+static int s_set_ids(json_t *params, const sd_query_def *query,
+                     const sd_strings *parent_values, bool *empty)
+{
+    bool listed = false;
+    for (size_t i = 0; i < SD_CATALOG_MAX_FILTERS && query->filters[i]; i++)
+        listed = listed || query->filters[i] == SD_FILTER_PARENT_IDS;
+    if (!listed)
+        return 0;
+    json_t *ids = json_array();
+    for (size_t i = 0; ids && parent_values && i < parent_values->count; i++) {
+        if (json_array_append_new(ids, json_string(parent_values->items[i])) != 0) {
+            json_decref(ids);
+            return -1;
+        }
+    }
+    if (!ids)
+        return -1;
+    *empty = *empty || json_array_size(ids) == 0;
+    return json_object_set_new(params, "ids", ids);
+}
+
 char *sd_filters_params(const sd_query_def *query, const sd_config *config,
                         const sd_strings *parent_values, bool *empty)
 {
@@ -256,6 +279,8 @@ char *sd_filters_params(const sd_query_def *query, const sd_config *config,
     bool failed = !json_is_object(params);
     json_t *filter = failed ? NULL : s_filter(query, config, parent_values, empty, &failed);
     if (filter && json_object_set_new(params, "dimensionFilter", filter) != 0)
+        failed = true;
+    if (!failed && s_set_ids(params, query, parent_values, empty) != 0)
         failed = true;
     char *text = failed ? NULL : json_dumps(params, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(params);

@@ -38,8 +38,8 @@ bool sd_filters_path_pattern(const char *pattern, const char **match_type, char 
 int sd_filters_rule_patterns(const sd_config *config, sd_strings *patterns);
 
 //  Returns the params_json text of query: its params_json with a
-//  "dimensionFilter" built from its filter kinds, or a copy of params_json
-//  when no filter applies. parent_values are the parent rows' key values
+//  "dimensionFilter" built from its filter kinds (and "ids" for
+//  SD_FILTER_PARENT_IDS), or a copy of params_json when no filter applies. parent_values are the parent rows' key values
 //  for the SD_FILTER_PARENT_ kinds (NULL otherwise). Sets *empty to true
 //  when a parent filter matches nothing (no values, or no configured
 //  source of the networks), so the query need not run. Returns a new

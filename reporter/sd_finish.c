@@ -91,10 +91,17 @@ static void s_free_cells(sd_value *cells, size_t count)
     free(cells);
 }
 
-//  Appends metric columns (NIL cells) to the table, and to its totals when
-//  it has them. Returns 0 or -1.
-static int s_widen(sd_table_normalized *table, const char *const *names, size_t count,
-                   const char *unit)
+//  Returns the old index of column c of a table that got count columns
+//  inserted before column at (c outside the inserted ones).
+static size_t s_old_column(size_t c, size_t at, size_t count)
+{
+    return c < at ? c : c - count;
+}
+
+//  Inserts columns of one kind and unit with NIL cells before column `at`
+//  of the table, and of its totals when it has them. Returns 0 or -1.
+static int s_insert_columns(sd_table_normalized *table, size_t at, const char *const *names,
+                            size_t count, sd_column_kind kind, const char *unit)
 {
     size_t old = table->data.column_count;
     size_t width = old + count;
@@ -103,21 +110,25 @@ static int s_widen(sd_table_normalized *table, const char *const *names, size_t 
     sd_table_data data = {0};
     int rc = columns && (totals || !table->totals) ? 0 : -1;
     for (size_t c = 0; rc == 0 && c < width; c++) {
-        if (c < old)
-            columns[c] = table->data.columns[c];
+        if (c < at || c >= at + count)
+            columns[c] = table->data.columns[s_old_column(c, at, count)];
         else
-            columns[c] = (sd_column){(char *)names[c - old], SD_COLUMN_METRIC, (char *)unit};
+            columns[c] = (sd_column){(char *)names[c - at], kind, (char *)unit};
     }
     if (rc == 0)
         rc = sd_table_data_init(&data, columns, width, table->data.row_count);
     for (size_t r = 0; rc == 0 && r < table->data.row_count; r++) {
         sd_value *cells = sd_table_data_append_row(&data);
-        for (size_t c = 0; cells && rc == 0 && c < old; c++)
-            rc = s_copy_value(&cells[c], s_cell(&table->data, r, c));
+        for (size_t c = 0; cells && rc == 0 && c < width; c++) {
+            if (c < at || c >= at + count)
+                rc = s_copy_value(&cells[c], s_cell(&table->data, r, s_old_column(c, at, count)));
+        }
         rc = cells ? rc : -1;
     }
-    for (size_t c = 0; rc == 0 && table->totals && c < old; c++)
-        rc = s_copy_value(&totals[c], &table->totals[c]);
+    for (size_t c = 0; rc == 0 && table->totals && c < width; c++) {
+        if (c < at || c >= at + count)
+            rc = s_copy_value(&totals[c], &table->totals[s_old_column(c, at, count)]);
+    }
     free(columns);
     if (rc != 0) {
         sd_table_data_clear(&data);
@@ -126,6 +137,15 @@ static int s_widen(sd_table_normalized *table, const char *const *names, size_t 
     }
     s_install(table, &data, totals);
     return 0;
+}
+
+//  Appends metric columns (NIL cells) to the table, and to its totals when
+//  it has them. Returns 0 or -1.
+static int s_widen(sd_table_normalized *table, const char *const *names, size_t count,
+                   const char *unit)
+{
+    return s_insert_columns(table, table->data.column_count, names, count, SD_COLUMN_METRIC,
+                            unit);
 }
 
 //  Returns the cell of the named column in row (SIZE_MAX: the totals).
@@ -244,6 +264,65 @@ static int s_share_of_all(const sd_plan *plan, sd_msg *const *tables, sd_table_n
 }
 
 //  ---------------------------------------------------------------------
+//  Columns looked up in another table
+
+static int s_table_named(const sd_plan *plan, const char *name)
+{
+    for (size_t t = 0; name && t < plan->table_count; t++) {
+        if (strcmp(plan->tables[t].def->name, name) == 0)
+            return (int)t;
+    }
+    return -1;
+}
+
+//  Returns the row of source whose key cell equals value, or SIZE_MAX.
+static size_t s_find_row(const sd_table_data *source, size_t key, const sd_value *value)
+{
+    for (size_t r = 0; r < source->row_count; r++) {
+        if (s_same_string(s_cell(source, r, key), value))
+            return r;
+    }
+    return SIZE_MAX;
+}
+
+//  Adds lookup_column after lookup_key when the table lacks it, then
+//  copies its value from the lookup table's row with the same key. Cells
+//  stay NIL where the lookup table or its row is missing: the outcome
+//  already warns about a lookup table that failed.
+static int s_lookup(const sd_plan *plan, size_t index, sd_msg **tables)
+{
+    const sd_table_def *def = plan->tables[index].def;
+    sd_table_normalized *table = &tables[index]->as.table_normalized;
+    int key = sd_table_data_column(&table->data, def->lookup_key);
+    if (key < 0)
+        return 0;
+    int column = sd_table_data_column(&table->data, def->lookup_column);
+    if (column < 0) {
+        const char *names[] = {def->lookup_column};
+        column = key + 1;
+        if (s_insert_columns(table, (size_t)column, names, 1, SD_COLUMN_DIMENSION, "") != 0)
+            return -1;
+    }
+    int from = s_table_named(plan, def->lookup_table);
+    if (from < 0 || !tables[from])
+        return 0;
+    const sd_table_data *source = &tables[from]->as.table_normalized.data;
+    int source_key = sd_table_data_column(source, def->lookup_key);
+    int source_column = sd_table_data_column(source, def->lookup_column);
+    for (size_t r = 0; source_key >= 0 && source_column >= 0 && r < table->data.row_count; r++) {
+        size_t found = s_find_row(source, (size_t)source_key,
+                                  s_cell(&table->data, r, (size_t)key));
+        sd_value *cell = &table->data.cells[r * table->data.column_count + (size_t)column];
+        if (found == SIZE_MAX)
+            continue;
+        sd_value_clear(cell);
+        if (s_copy_value(cell, s_cell(source, found, (size_t)source_column)) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+//  ---------------------------------------------------------------------
 //  Renaming
 
 static int s_rename_keys(const sd_table_def *def, sd_table_normalized *table)
@@ -276,6 +355,9 @@ static int s_finish_one(const sd_plan *plan, size_t index, sd_msg **tables)
         break;
     case SD_FINISH_SHARE_OF_ALL:
         rc = s_share_of_all(plan, tables, table);
+        break;
+    case SD_FINISH_LOOKUP:
+        rc = s_lookup(plan, index, tables);
         break;
     case SD_FINISH_MONTHS:
     case SD_FINISH_TOP_NETWORK_MONTHS:

@@ -30,6 +30,12 @@
       SD_FINISH_TOP_NETWORK_MONTHS  as SD_FINISH_MONTHS for six networks:
                                 Facebook, Twitter and reddit, then the
                                 others with the most pageviews.
+      SD_FINISH_LOOKUP          adds the dimension column lookup_column
+                                after lookup_key (when the table lacks it)
+                                and fills it from the row of the table
+                                named lookup_table with the same
+                                lookup_key value; it stays null where that
+                                table or row is missing.
 
     Finally each key column is renamed to its output name ("network").
 */

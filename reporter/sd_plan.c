@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sd_filters.h"
 #include "sd_log.h"
 #include "sd_plan_query.h"
 
@@ -249,7 +250,9 @@ static int s_plan_tables(sd_plan *plan)
         if (!table->table_id)
             return -1;
         plan->table_count++;
-        table->sites = def->scope == SD_SCOPE_NETWORK ? &plan->network_sites : &plan->sites;
+        table->sites = def->scope == SD_SCOPE_NETWORK ? &plan->network_sites
+                       : def->scope == SD_SCOPE_FIRST_SITE ? &plan->first_site
+                                                           : &plan->sites;
         size_t periods = 1 + sd_table_def_compare_count(def);
         table->expected_parts = (int64_t)(table->sites->count * periods);
         table->parent = s_find_table_name(plan, def->parent);
@@ -268,11 +271,11 @@ static bool s_table_has_site(const sd_plan_table *table, const char *site)
 }
 
 //  Builds the job of site with the queries of the tables chosen by
-//  `include` (table indexes), each filtered with parent_values. Returns
-//  NULL when out of memory; sets *empty when a query's filter matches
-//  nothing.
+//  `include` (table indexes). A dependent table's query is filtered with
+//  the values of its parent's rows. Returns NULL when out of memory; sets
+//  *empty when a query's filter matches nothing.
 static sd_msg *s_build_job(const sd_plan *plan, const char *site, const char *suffix,
-                           const bool *include, const sd_strings *parent_values, bool *empty)
+                           const bool *include, bool *empty)
 {
     sd_msg *msg = sd_msg_new(SD_MSG_FETCH_REQUEST);
     if (!msg)
@@ -296,8 +299,10 @@ static sd_msg *s_build_job(const sd_plan *plan, const char *site, const char *su
     for (size_t i = 0; i < plan->table_count; i++) {
         if (!include[i] || !s_table_has_site(&plan->tables[i], site))
             continue;
+        const sd_plan_table *table = &plan->tables[i];
+        const sd_strings *parent_values = table->parent >= 0 ? &table->parent_values : NULL;
         sd_query *query = &job->queries[job->query_count++];
-        if (sd_plan_query_fill(query, plan, &plan->tables[i], parent_values, empty) != 0)
+        if (sd_plan_query_fill(query, plan, table, parent_values, empty) != 0)
             goto fail;
     }
     return msg;
@@ -343,7 +348,7 @@ static int s_build_jobs(sd_plan *plan)
     rc = plan->jobs ? 0 : -1;
     for (size_t i = 0; rc == 0 && i < sites.count; i++) {
         bool empty = false;
-        plan->jobs[i] = s_build_job(plan, sites.items[i], "", include, NULL, &empty);
+        plan->jobs[i] = s_build_job(plan, sites.items[i], "", include, &empty);
         rc = plan->jobs[i] ? 0 : -1;
         if (rc == 0)
             plan->job_count++;
@@ -369,57 +374,101 @@ static int s_parent_values(const sd_table_def *def, const sd_table_normalized *p
     return 0;
 }
 
-//  Plans the dependent table `index` of parent: one job per site, or none
-//  when its filter matches nothing.
-static int s_plan_dependent(sd_plan *plan, size_t index, const sd_table_normalized *parent)
+//  Marks a dependent table empty when its parent's rows give its filter
+//  nothing to match. Returns 0, or -1 when out of memory.
+static int s_check_dependent(const sd_plan *plan, sd_plan_table *table)
 {
-    sd_plan_table *table = &plan->tables[index];
-    sd_strings values = {0};
-    bool *include = calloc(plan->table_count, sizeof *include);
-    int rc = include ? s_parent_values(table->def, parent, &values) : -1;
+    bool empty = table->parent_values.count == 0;
+    if (!empty) {
+        char *params = sd_filters_params(table->def->query, plan->config, &table->parent_values,
+                                         &empty);
+        if (!params)
+            return -1;
+        free(params);
+    }
+    table->empty = empty;
+    return 0;
+}
+
+//  Appends the sites of the included tables to sites, without duplicates.
+static int s_included_sites(const sd_plan *plan, const bool *include, sd_strings *sites)
+{
+    for (size_t t = 0; t < plan->table_count; t++) {
+        const sd_strings *table_sites = plan->tables[t].sites;
+        for (size_t i = 0; include[t] && i < table_sites->count; i++) {
+            const char *site = table_sites->items[i];
+            if (!s_strings_contain(sites, site) && sd_strings_push(sites, site) != 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+//  Plans every dependent table whose parent has arrived: one job per site
+//  with the queries of all of them, so that the worker can send them
+//  together. A table whose filter matches nothing is marked empty and left
+//  out. Returns the number of jobs appended, or -1 when out of memory.
+static int s_plan_second_stage(sd_plan *plan)
+{
+    bool *include = calloc(plan->table_count ? plan->table_count : 1, sizeof *include);
+    sd_strings sites = {0};
+    const char *suffix = NULL;
+    size_t included = 0;
+    int rc = include ? 0 : -1;
+    for (size_t t = 0; rc == 0 && t < plan->table_count; t++) {
+        sd_plan_table *table = &plan->tables[t];
+        if (table->parent < 0 || table->planned || !table->parent_arrived)
+            continue;
+        rc = s_check_dependent(plan, table);
+        table->planned = true;
+        include[t] = rc == 0 && !table->empty;
+        if (include[t] && included++ == 0)
+            suffix = table->def->name;
+    }
+    //  A job of one table keeps that table's name; a job of several is
+    //  named for the stage.
+    if (included > 1)
+        suffix = "dependents";
+    if (rc == 0)
+        rc = s_included_sites(plan, include, &sites);
     int added = 0;
-    if (rc == 0 && values.count == 0)
-        table->empty = true;
-    if (include)
-        include[index] = true;
-    for (size_t s = 0; rc == 0 && !table->empty && s < table->sites->count; s++) {
-        const char *site = table->sites->items[s];
+    for (size_t s = 0; rc == 0 && included > 0 && s < sites.count; s++) {
         bool empty = false;
-        sd_msg *job = s_build_job(plan, site, table->def->name, include, &values, &empty);
+        sd_msg *job = s_build_job(plan, sites.items[s], suffix, include, &empty);
         if (!job || plan->job_count >= plan->job_capacity) {
             sd_msg_destroy(&job);
             rc = -1;
-        } else if (empty) {
-            sd_msg_destroy(&job);
-            table->empty = true;
         } else {
             plan->jobs[plan->job_count++] = job;
             added++;
         }
     }
-    //  Jobs built before the filter turned out empty are dropped again.
-    while (table->empty && added > 0) {
-        sd_msg_destroy(&plan->jobs[--plan->job_count]);
-        added--;
-    }
-    table->planned = true;
-    sd_strings_clear(&values);
+    sd_strings_clear(&sites);
     free(include);
     return rc == 0 ? added : -1;
 }
 
 int sd_plan_dependents(sd_plan *plan, size_t parent, const sd_table_normalized *table)
 {
-    int total = 0;
+    bool arrived = false;
     for (size_t t = 0; t < plan->table_count; t++) {
-        if (plan->tables[t].parent != (int)parent || plan->tables[t].planned)
+        sd_plan_table *dependent = &plan->tables[t];
+        if (dependent->parent != (int)parent || dependent->planned || dependent->parent_arrived)
             continue;
-        int added = s_plan_dependent(plan, t, table);
-        if (added < 0)
+        if (s_parent_values(dependent->def, table, &dependent->parent_values) != 0)
             return -1;
-        total += added;
+        dependent->parent_arrived = true;
+        arrived = true;
     }
-    return total;
+    if (!arrived)
+        return 0;
+    //  The second stage waits until the parents of all its tables are in.
+    for (size_t t = 0; t < plan->table_count; t++) {
+        const sd_plan_table *dependent = &plan->tables[t];
+        if (dependent->parent >= 0 && !dependent->planned && !dependent->parent_arrived)
+            return 0;
+    }
+    return s_plan_second_stage(plan);
 }
 
 sd_msg *sd_plan_empty_table(const sd_plan *plan, size_t index)
@@ -485,7 +534,8 @@ sd_plan *sd_plan_new(const sd_report_request *request, const sd_config *config,
         goto oom;
     if (s_resolve_sites(plan, request, config, err) != 0)
         goto fail;
-    if (s_push_all_sites(&plan->network_sites, config, report->service) != 0)
+    if (s_push_all_sites(&plan->network_sites, config, report->service) != 0
+        || sd_strings_push(&plan->first_site, plan->sites.items[0]) != 0)
         goto oom;
     plan->all_sites = plan->sites.count == plan->network_sites.count;
 
@@ -507,14 +557,17 @@ void sd_plan_destroy(sd_plan **plan)
     if (!plan || !*plan)
         return;
     sd_plan *self = *plan;
-    for (size_t i = 0; i < self->table_count; i++)
+    for (size_t i = 0; i < self->table_count; i++) {
         free(self->tables[i].table_id);
+        sd_strings_clear(&self->tables[i].parent_values);
+    }
     free(self->tables);
     for (size_t i = 0; i < self->job_count; i++)
         sd_msg_destroy(&self->jobs[i]);
     free(self->jobs);
     sd_strings_clear(&self->sites);
     sd_strings_clear(&self->network_sites);
+    sd_strings_clear(&self->first_site);
     free(self->subject);
     free(self->request_id);
     free(self->id_prefix);

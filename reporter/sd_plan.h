@@ -15,11 +15,13 @@
     "<request_id>.<attempt>.<site>".
 
     Dependent tables (those with a parent) are planned in a second stage
-    by sd_plan_dependents, once the parent table has arrived: one more job
-    per site, "<request_id>.<attempt>.<site>.<parent name>", whose query
-    filters on
-    the parent's rows. A dependent table whose parent has no rows is
-    marked empty and fetches nothing.
+    by sd_plan_dependents, once the parents of all of them have arrived:
+    one more job per site with the queries of every dependent table, each
+    filtered on its parent's rows, so that the worker can send them in one
+    batch. Its id is "<request_id>.<attempt>.<site>.<table name>" when it
+    holds one table and "<request_id>.<attempt>.<site>.dependents" when it
+    holds several. A dependent table whose parent has no rows is marked
+    empty and fetches nothing.
 
     Some tables have their own periods (sd_table_periods): top articles of
     a one-day report compare with the day before, month to date compares
@@ -59,6 +61,8 @@ typedef struct {
     const sd_strings *sites;        //  the sites of its parts, borrowed from the plan
     int parent;                     //  index of the parent table, -1 when none
     bool planned;                   //  its queries are in fetch jobs
+    bool parent_arrived;            //  dependent: parent_values is filled
+    sd_strings parent_values;       //  dependent: the parent rows' key values
     bool empty;                     //  dependent, with nothing to fetch: the parent has
                                     //  no rows, or its networks map to no source
     sd_report_periods periods;      //  the dates of its current, previous and yearly periods
@@ -74,6 +78,7 @@ typedef struct {
     char *subject;                  //  "Statsdash ga-core: Tue 01 Dec 2026"
     sd_strings sites;               //  resolved site names, without duplicates
     sd_strings network_sites;       //  every configured site, in config order
+    sd_strings first_site;          //  the first of sites alone (SD_SCOPE_FIRST_SITE)
     bool all_sites;                 //  sites covers every configured site
     const sd_config *config;        //  borrowed; must outlive the plan
     char *reporter_id;
@@ -93,12 +98,13 @@ typedef struct {
 sd_plan *sd_plan_new(const sd_report_request *request, const sd_config *config,
                      const char *reporter_id, sd_plan_error *err);
 
-//  Plans the tables that depend on table `parent`, which has arrived as
-//  table: appends one fetch job per site of theirs to plan->jobs (the jobs
-//  from the previous job_count on are new) and marks them planned, or
-//  empty when the parent's rows give nothing to filter on. Returns the
-//  number of jobs appended (0 when no table depends on parent), or -1 when
-//  out of memory.
+//  Takes the rows of table `parent`, which has arrived as table, for the
+//  tables that depend on it. Once the parents of every dependent table
+//  are in, appends one fetch job per site to plan->jobs (the jobs from the
+//  previous job_count on are new) and marks the dependent tables planned,
+//  or empty when their parent's rows give nothing to filter on. Returns
+//  the number of jobs appended (0 when no table depends on parent or a
+//  parent is still missing), or -1 when out of memory.
 int sd_plan_dependents(sd_plan *plan, size_t parent, const sd_table_normalized *table);
 
 //  Returns a new table.normalized without rows or columns for table

@@ -121,7 +121,7 @@ static int s_fill_rules(sd_table_spec *spec, const sd_table_def *def, const sd_c
 static int s_fill_spec(sd_table_spec *spec, const sd_table_def *def, const sd_config *config)
 {
     for (size_t i = 0; i < sd_table_def_key_count(def); i++) {
-        if (sd_strings_push(&spec->keys, def->keys[i].name) != 0)
+        if (!def->keys[i].local && sd_strings_push(&spec->keys, def->keys[i].name) != 0)
             return -1;
     }
     if (s_push_list(&spec->sum, def->sum, SD_CATALOG_MAX_ITEMS) != 0 ||

@@ -31,9 +31,9 @@ static int s_check_fields(json_t *request, char *error, size_t error_size)
 {
     static const char *known[] = {"property", "dimensions", "metrics", "dateRanges",
                                   "dimensionFilter", "offset", "limit", "orderBys",
-                                  "currencyCode", "keepEmptyRows", "returnPropertyQuota", NULL};
-    static const char *unsupported[] = {"metricFilter", "metricAggregations", "cohortSpec",
-                                        "comparisons", NULL};
+                                  "currencyCode", "keepEmptyRows", "returnPropertyQuota",
+                                  "metricAggregations", NULL};
+    static const char *unsupported[] = {"metricFilter", "cohortSpec", "comparisons", NULL};
     const char *key;
     json_t *value;
     json_object_foreach(request, key, value) {
@@ -289,6 +289,36 @@ static int s_parse_int64(json_t *request, const char *name, int64_t *value, char
     return 0;
 }
 
+//  Parses metricAggregations, a list of MetricAggregation names. TOTAL
+//  sets query->totals. MINIMUM, MAXIMUM and COUNT are valid in GA4 but not
+//  implemented here.
+static int s_parse_aggregations(json_t *list, sim_ga4_query *query, char *error,
+                                size_t error_size)
+{
+    if (!list)
+        return 0;
+    if (!json_is_array(list))
+        return s_fail(error, error_size, "Invalid value at 'metricAggregations': expected a list "
+                                         "of MetricAggregation names.");
+    size_t index;
+    json_t *item;
+    json_array_foreach(list, index, item) {
+        const char *name = json_string_value(item);
+        if (name && strcmp(name, "TOTAL") == 0) {
+            query->totals = true;
+        } else if (name && (strcmp(name, "MINIMUM") == 0 || strcmp(name, "MAXIMUM") == 0
+                            || strcmp(name, "COUNT") == 0)) {
+            return s_fail(error, error_size, "The simulator does not implement metricAggregations "
+                          "%s; request TOTAL or leave it out.", name);
+        } else {
+            return s_fail(error, error_size, "Invalid value at 'metricAggregations[%zu]' "
+                          "(type.googleapis.com/google.analytics.data.v1beta.MetricAggregation), "
+                          "\"%.60s\"", index, name ? name : "(not a string)");
+        }
+    }
+    return 0;
+}
+
 static int s_parse_paging(json_t *request, sim_ga4_query *query, char *error, size_t error_size)
 {
     query->limit = 0;
@@ -331,6 +361,8 @@ int sim_ga4_query_parse(json_t *request, const sim_strings *strings, int32_t tod
     if (filter && !(query->filter = sim_ga4_filter_parse(filter, strings, error, error_size)))
         return -1;
     if (s_parse_orders(json_object_get(request, "orderBys"), query, error, error_size) != 0
+        || s_parse_aggregations(json_object_get(request, "metricAggregations"), query, error,
+                                error_size) != 0
         || s_parse_paging(request, query, error, error_size) != 0)
         return -1;
     query->keep_empty_rows = json_is_true(json_object_get(request, "keepEmptyRows"));

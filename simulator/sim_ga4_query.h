@@ -4,10 +4,10 @@
     sim_ga4_query_parse turns the request JSON into dimensions, metrics,
     date ranges (YYYY-MM-DD, "today", "yesterday" or "NdaysAgo" relative to
     a given day), a dimension filter, orderBys, limit, offset,
-    keepEmptyRows and returnPropertyQuota. Invalid requests get a message in
-    the words of the real API, for a 400 INVALID_ARGUMENT response. With two or
-    more date ranges the query gains the dateRange dimension at the end,
-    as the real API adds it.
+    keepEmptyRows, returnPropertyQuota and metricAggregations (TOTAL only).
+    Invalid requests get a message in the words of the real API, for a 400
+    INVALID_ARGUMENT response. With two or more date ranges the query gains
+    the dateRange dimension at the end, as the real API adds it.
 */
 #ifndef SIM_GA4_QUERY_H
 #define SIM_GA4_QUERY_H
@@ -61,6 +61,7 @@ typedef struct {
     int64_t offset;
     bool keep_empty_rows;
     bool return_property_quota;
+    bool totals;                    //  metricAggregations lists TOTAL
 } sim_ga4_query;
 
 //  Parses request into query, resolving relative dates against today (a

@@ -21,6 +21,7 @@ typedef struct {
     uint32_t *slots;                        //  group index + 1; 0 is empty
     size_t slot_count;                      //  a power of two above twice count
     size_t key_count;
+    int64_t totals[SIM_GA4_DATE_RANGES_MAX][SIM_GA4_METRIC_COUNT];  //  per date range
 } s_table;
 
 //  What the row comparator needs.
@@ -116,8 +117,10 @@ static int s_accumulate(const sim_dataset *dataset, int property, sim_ga4_query 
             s_group *group = s_find_group(table, keys);
             if (!group)
                 return -1;
-            for (int m = 0; m < SIM_GA4_METRIC_COUNT; m++)
+            for (int m = 0; m < SIM_GA4_METRIC_COUNT; m++) {
                 group->sums[m] += row->metrics[m];
+                table->totals[range][m] += row->metrics[m];
+            }
         }
     }
     return 0;
@@ -245,8 +248,44 @@ static json_t *s_row(const s_sort_context *context, const s_group *group)
     return row;
 }
 
+//  Builds the "totals" of metricAggregations TOTAL: one row per date range,
+//  in request order, over every matching row whatever the offset and
+//  limit. As in GA4, the dateRange dimension holds the range's name and
+//  every other dimension "RESERVED_TOTAL".
+//  NOTE: the metrics are sums over the dataset's rows, so totalUsers is a
+//  sum too; GA4 counts each user once in a total.
+static json_t *s_totals(const sim_ga4_query *query, const s_table *table)
+{
+    json_t *totals = json_array();
+    char buffer[40];
+    for (size_t range = 0; range < query->range_count; range++) {
+        json_t *dimension_values = json_array();
+        json_t *metric_values = json_array();
+        for (size_t d = 0; d < query->dimension_count; d++) {
+            const char *value = query->dimensions[d]->kind == SIM_GA4_DIMENSION_DATE_RANGE
+                              ? query->ranges[range].name : "RESERVED_TOTAL";
+            json_array_append_new(dimension_values, json_pack("{s:s}", "value", value));
+        }
+        for (size_t m = 0; m < query->metric_count; m++)
+            json_array_append_new(metric_values,
+                                  json_pack("{s:s}", "value",
+                                            sim_ga4_metric_text(query->metrics[m],
+                                                                table->totals[range], buffer,
+                                                                sizeof buffer)));
+        json_t *row = json_object();
+        if (query->dimension_count > 0)
+            json_object_set_new(row, "dimensionValues", dimension_values);
+        else
+            json_decref(dimension_values);
+        json_object_set_new(row, "metricValues", metric_values);
+        json_array_append_new(totals, row);
+    }
+    return totals;
+}
+
 //  Builds the response from the sorted, non-empty groups.
-static json_t *s_response(const s_sort_context *context, s_group **groups, size_t count)
+static json_t *s_response(const s_sort_context *context, const s_table *table, s_group **groups,
+                          size_t count)
 {
     const sim_ga4_query *query = context->query;
     json_t *response = json_object();
@@ -265,6 +304,8 @@ static json_t *s_response(const s_sort_context *context, s_group **groups, size_
         json_object_set_new(response, "rows", rows);
     else
         json_decref(rows);
+    if (query->totals)
+        json_object_set_new(response, "totals", s_totals(query, table));
     if (count > 0)
         json_object_set_new(response, "rowCount", json_integer((json_int_t)count));
     json_object_set_new(response, "metadata",
@@ -291,7 +332,7 @@ json_t *sim_ga4_report_run(const sim_dataset *dataset, int property, sim_ga4_que
             sorted[count++] = &table.groups[i];
     s_sort_context context = {query, sim_dataset_strings(dataset)};
     qsort_r(sorted, count, sizeof *sorted, s_compare_groups, &context);
-    response = s_response(&context, sorted, count);
+    response = s_response(&context, &table, sorted, count);
 done:
     free(sorted);
     free(table.groups);

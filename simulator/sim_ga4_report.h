@@ -6,7 +6,9 @@
     groups them by the requested dimensions (dateRange groups by range),
     sums the metrics per group and computes ratios from the sums. Groups whose requested metrics are all zero are dropped
     unless keepEmptyRows is set. rowCount counts the groups before offset
-    and limit. Like the real API's JSON, empty lists and a zero rowCount are
+    and limit. With metricAggregations TOTAL the response also has
+    "totals", one row per date range over all the matching rows, on every
+    page. Like the real API's JSON, empty lists and a zero rowCount are
     left out of the response.
 */
 #ifndef SIM_GA4_REPORT_H

@@ -25,7 +25,21 @@ const char *sd_ga_call_property(const sd_ga_call *call)
 
 const sd_query *sd_ga_call_query(const sd_ga_call *call)
 {
-    return call->job->groups[call->group].query;
+    return &call->job->requests[call->request].query;
+}
+
+static const sd_ga_request *s_call_request(const sd_ga_call *call)
+{
+    return &call->job->requests[call->request];
+}
+
+static bool s_feed_needed(const sd_ga_call *call, size_t f)
+{
+    for (size_t i = 0; i < call->period_count; i++) {
+        if (call->feeds[f].needed[i])
+            return true;
+    }
+    return false;
 }
 
 static void s_add_warning(sd_ga_group_result *result, const char *property, const char *warning)
@@ -141,7 +155,8 @@ static void s_call_done(sd_ga_call *call)
         return;
     call->state = SD_GA_CALL_DONE;
     zstr_free(&call->body);
-    sd_ga_period_rows_clear(&call->kept);
+    for (size_t f = 0; f < s_call_request(call)->feed_count; f++)
+        sd_ga_period_rows_clear(&call->feeds[f].kept);
     job->calls_left--;
     if (job->calls_left == 0)
         sd_fetch_job_schedule_finish(&job->base);
@@ -150,15 +165,18 @@ static void s_call_done(sd_ga_call *call)
 void sd_ga_call_fail(sd_ga_call *call, const char *error)
 {
     sd_ga_job *job = call->job;
-    sd_ga_group_result *result = &job->results[call->group];
+    const sd_ga_request *request = s_call_request(call);
     if (call->state == SD_GA_CALL_DONE)
         return;
     sd_error("%s query=%s request=%s job=%s site=%s", error, sd_ga_call_query(call)->id,
              job->request->request_id, job->request->job_id, job->request->site);
-    for (size_t i = 0; i < call->period_count; i++) {
-        size_t p = call->periods[i];
-        if (!result->errors[p])
-            result->errors[p] = strdup(error);
+    for (size_t f = 0; f < request->feed_count; f++) {
+        sd_ga_group_result *result = &job->results[request->feeds[f].group];
+        for (size_t i = 0; i < call->period_count; i++) {
+            size_t p = call->periods[i];
+            if (call->feeds[f].needed[i] && !result->errors[p])
+                result->errors[p] = strdup(error);
+        }
     }
     s_call_done(call);
 }
@@ -208,20 +226,66 @@ static void s_call_queue_page(sd_ga_call *call)
     call->state = SD_GA_CALL_QUEUED;
 }
 
-//  Keeps a page's rows of the closed periods for the cache. Out of memory
-//  only stops the call from storing its periods.
-static void s_call_keep(sd_ga_call *call, json_t *report, const sd_ga_page *page)
+//  Keeps a page's rows of the closed periods of a feed for the cache. Out
+//  of memory only stops the call from storing the feed's periods.
+static void s_feed_keep(sd_ga_call *call, size_t f, json_t *report, const sd_ga_page *page)
 {
-    if (sd_ga_period_rows_add(&call->kept, report, page) == 0)
+    sd_ga_period_rows *kept = &call->feeds[f].kept;
+    if (sd_ga_period_rows_add(kept, report, page) == 0)
         return;
     sd_warning("out of memory keeping rows for the response cache; the periods are not "
                "cached property=%s job=%s",
                sd_ga_call_property(call), call->job->request->job_id);
-    sd_ga_period_rows_clear(&call->kept);
+    sd_ga_period_rows_clear(kept);
 }
 
-//  Adds a page to the roll-up. Returns true when the call needs another
-//  page; false when it has ended or failed.
+//  Adds the rows that feed f of the call's request makes of a page to its
+//  group's roll-up. Fails the call on a bad report.
+static void s_feed_absorb(sd_ga_call *call, size_t f, json_t *report, bool first_page,
+                          const char *source)
+{
+    char error[SD_GA_ERROR_MAX];
+    const sd_ga_request *request = s_call_request(call);
+    const sd_ga_feed *feed = &request->feeds[f];
+    const sd_query *query = call->job->groups[feed->group].query;
+    if (!s_feed_needed(call, f))
+        return;
+    json_t *derived = sd_ga_feed_report(request, feed, query, report, call->ranges,
+                                        call->feeds[f].needed, call->period_count, first_page,
+                                        error, sizeof error);
+    if (!derived) {
+        sd_ga_call_failf(call, "query %s: %s: %s", query->id, source, error);
+        return;
+    }
+    sd_ga_expect expect = {
+        .dimensions = &query->dimensions,
+        .metrics = &query->metrics,
+        .periods = call->ranges,
+        .period_count = call->period_count,
+    };
+    sd_ga_page page;
+    if (sd_ga_page_parse_json(derived, &expect, &page, error, sizeof error) != 0) {
+        json_decref(derived);
+        sd_ga_call_failf(call, "query %s: invalid %s: %s", query->id, source, error);
+        return;
+    }
+    s_feed_keep(call, f, derived, &page);
+    json_decref(derived);
+
+    //  The page tags rows by dateRange; the roll-up wants the query's periods.
+    for (size_t r = 0; r < page.rows; r++)
+        page.periods[r] = call->periods[page.periods[r]];
+    int rc = sd_ga_rollup_add(call->job->results[feed->group].rollup, &page, 0, error,
+                              sizeof error);
+    if (rc == 0)
+        sd_ga_job_add_warnings(call->job, feed->group, call->property, &page);
+    sd_ga_page_clear(&page);
+    if (rc != 0)
+        sd_ga_call_failf(call, "query %s: %s", query->id, error);
+}
+
+//  Adds a page to the roll-ups of the groups the call feeds. Returns true
+//  when the call needs another page; false when it has ended or failed.
 static bool s_call_absorb(sd_ga_call *call, json_t *report, const char *source)
 {
     char error[SD_GA_ERROR_MAX];
@@ -237,16 +301,7 @@ static bool s_call_absorb(sd_ga_call *call, json_t *report, const char *source)
         sd_ga_call_failf(call, "query %s: invalid %s: %s", query->id, source, error);
         return false;
     }
-    s_call_keep(call, report, &page);
-
-    //  The page tags rows by dateRange; the roll-up wants the query's periods.
-    for (size_t r = 0; r < page.rows; r++)
-        page.periods[r] = call->periods[page.periods[r]];
-    int rc = sd_ga_rollup_add(call->job->results[call->group].rollup, &page, 0, error,
-                              sizeof error);
-    if (rc == 0)
-        sd_ga_job_add_warnings(call->job, call->group, call->property, &page);
-
+    bool first_page = call->offset == 0;
     int64_t row_limit = s_row_limit(call);
     call->received += (int64_t)page.rows;
     call->offset += (int64_t)page.rows;
@@ -258,10 +313,12 @@ static bool s_call_absorb(sd_ga_call *call, json_t *report, const char *source)
                  call->job->request->job_id);
     int64_t row_count = page.row_count;
     sd_ga_page_clear(&page);
-    if (rc != 0) {
-        sd_ga_call_failf(call, "query %s: %s", query->id, error);
+
+    const sd_ga_request *request = s_call_request(call);
+    for (size_t f = 0; f < request->feed_count && call->state != SD_GA_CALL_DONE; f++)
+        s_feed_absorb(call, f, report, first_page, source);
+    if (call->state == SD_GA_CALL_DONE)
         return false;
-    }
     if (!more) {
         sd_ga_call_store(call, row_count);
         s_call_done(call);
@@ -336,53 +393,81 @@ void sd_ga_job_pump_all(sd_ga_job *job)
 //  -------------------------------------------------------------------------
 //  Setting up
 
-//  Adds a call of periods[0 .. count-1] of group g for a property. Its
-//  closed periods are kept for the cache when the group is cached.
-static int s_add_call(sd_ga_job *job, size_t g, size_t property, const size_t *periods,
-                      size_t count, int64_t now_ms)
+//  Adds a call of periods[0 .. count-1] of request r for a property.
+//  needed[f * P + p] tells whether feed f takes period p (P periods). The
+//  closed periods a feed takes are kept for the cache when its group is
+//  cached.
+static int s_add_call(sd_ga_job *job, size_t r, size_t property, const size_t *periods,
+                      size_t count, const bool *needed, int64_t now_ms)
 {
-    const sd_query *query = job->groups[g].query;
+    const sd_ga_request *request = &job->requests[r];
+    const sd_query *query = &request->query;
     sd_ga_call *calls = realloc(job->calls, (job->call_count + 1) * sizeof *calls);
     if (!calls)
         return -1;
     job->calls = calls;
-    sd_ga_call *call = &calls[job->call_count++];
-    *call = (sd_ga_call){.job = job, .group = g, .property = property, .period_count = count};
-    bool keep[SD_GA_MAX_DATE_RANGES];
+    sd_ga_call *call = &calls[job->call_count];
+    *call = (sd_ga_call){.job = job, .request = r, .property = property, .period_count = count};
+    call->feeds = calloc(request->feed_count + 1, sizeof *call->feeds);
+    if (!call->feeds)
+        return -1;
+    job->call_count++;
     for (size_t i = 0; i < count; i++) {
         call->periods[i] = periods[i];
         call->ranges[i] = query->periods[periods[i]];
-        keep[i] = job->results[g].identity &&
-                  sd_cache_period_closed(query->periods[periods[i]].end, now_ms);
     }
-    return sd_ga_period_rows_init(&call->kept, keep, count);
+    for (size_t f = 0; f < request->feed_count; f++) {
+        bool keep[SD_GA_MAX_DATE_RANGES];
+        const char *identity = job->results[request->feeds[f].group].identity;
+        for (size_t i = 0; i < count; i++) {
+            call->feeds[f].needed[i] = needed[f * query->period_count + periods[i]];
+            keep[i] = call->feeds[f].needed[i] && identity &&
+                      sd_cache_period_closed(query->periods[periods[i]].end, now_ms);
+        }
+        if (sd_ga_period_rows_init(&call->feeds[f].kept, keep, count) != 0)
+            return -1;
+    }
+    return 0;
 }
 
-//  Takes the group's closed periods from the cache, property by property,
-//  and adds calls for the rest: up to 4 periods per call, in order.
-static int s_add_calls(sd_ga_job *job, size_t g, int64_t now_ms)
+//  Takes the closed periods of the request's groups from the cache,
+//  property by property, and adds calls for the periods that some group
+//  still needs: up to 4 periods per call, in order.
+static int s_add_calls(sd_ga_job *job, size_t r, int64_t now_ms)
 {
-    const sd_query *query = job->groups[g].query;
-    size_t *missing = calloc(query->period_count + 1, sizeof *missing);
-    int rc = missing ? 0 : -1;
+    const sd_ga_request *request = &job->requests[r];
+    size_t period_count = request->query.period_count;
+    size_t *missing = calloc(period_count + 1, sizeof *missing);
+    bool *needed = calloc(request->feed_count * period_count + 1, sizeof *needed);
+    int rc = missing && needed ? 0 : -1;
     for (size_t property = 0; rc == 0 && property < job->site->property_count; property++) {
         size_t count = 0;
-        for (size_t p = 0; p < query->period_count; p++) {
-            if (!sd_ga_job_take_cached(job, g, property, p, now_ms))
+        for (size_t p = 0; p < period_count; p++) {
+            bool any = false;
+            for (size_t f = 0; f < request->feed_count; f++) {
+                bool need = !sd_ga_job_take_cached(job, request->feeds[f].group, property, p,
+                                                   now_ms);
+                needed[f * period_count + p] = need;
+                any = any || need;
+            }
+            if (any)
                 missing[count++] = p;
         }
         for (size_t first = 0; rc == 0 && first < count; first += SD_GA_MAX_DATE_RANGES) {
             size_t left = count - first;
-            rc = s_add_call(job, g, property, &missing[first],
-                            left < SD_GA_MAX_DATE_RANGES ? left : SD_GA_MAX_DATE_RANGES, now_ms);
+            rc = s_add_call(job, r, property, &missing[first],
+                            left < SD_GA_MAX_DATE_RANGES ? left : SD_GA_MAX_DATE_RANGES, needed,
+                            now_ms);
         }
     }
     free(missing);
+    free(needed);
     return rc;
 }
 
-//  Creates the group's roll-up and calls, or records why it cannot run.
-static int s_prepare_group(sd_ga_job *job, size_t g, int64_t now_ms)
+//  Creates the group's roll-up and checks its query. Sets *valid when the
+//  query can run; otherwise records why not on every period.
+static int s_prepare_group(sd_ga_job *job, size_t g, bool *valid)
 {
     char error[SD_GA_ERROR_MAX];
     const sd_query *query = job->groups[g].query;
@@ -391,10 +476,11 @@ static int s_prepare_group(sd_ga_job *job, size_t g, int64_t now_ms)
     result->rollup = sd_ga_rollup_new(query->period_count, &query->dimensions, &query->metrics);
     if (!result->errors || !result->rollup)
         return -1;
-    if (sd_ga_query_check(query, error, sizeof error) == 0) {
+    *valid = sd_ga_query_check(query, error, sizeof error) == 0;
+    if (*valid) {
         if (sd_cache_usable(job->context.cache))
             result->identity = sd_ga_query_identity(query, sd_ga_job_row_limit(job, query));
-        return s_add_calls(job, g, now_ms);
+        return 0;
     }
     char *text = zsys_sprintf("site %s: %s", job->request->site, error);
     sd_warning("%s request=%s job=%s site=%s", text ? text : error, job->request->request_id,
@@ -403,6 +489,24 @@ static int s_prepare_group(sd_ga_job *job, size_t g, int64_t now_ms)
         result->errors[p] = strdup(text ? text : error);
     zstr_free(&text);
     return 0;
+}
+
+//  Prepares every group, plans the requests of the valid ones and adds
+//  their calls.
+static int s_prepare_requests(sd_ga_job *job)
+{
+    bool *valid = calloc(job->group_count + 1, sizeof *valid);
+    int rc = valid ? 0 : -1;
+    for (size_t g = 0; rc == 0 && g < job->group_count; g++)
+        rc = s_prepare_group(job, g, &valid[g]);
+    if (rc == 0)
+        rc = sd_ga_plan_requests(job->groups, job->group_count, valid, &job->requests,
+                                 &job->request_count);
+    free(valid);
+    int64_t now_ms = sd_now_ms();
+    for (size_t r = 0; rc == 0 && r < job->request_count; r++)
+        rc = s_add_calls(job, r, now_ms);
+    return rc;
 }
 
 static int s_prepare(sd_ga_job *job)
@@ -416,11 +520,8 @@ static int s_prepare(sd_ga_job *job)
         return -1;
     if (job->job_error)
         return 0;
-    int64_t now_ms = sd_now_ms();
-    for (size_t g = 0; g < job->group_count; g++) {
-        if (s_prepare_group(job, g, now_ms) != 0)
-            return -1;
-    }
+    if (s_prepare_requests(job) != 0)
+        return -1;
     job->calls_left = job->call_count;
     return 0;
 }
@@ -488,11 +589,11 @@ int sd_ga_job_start(sd_ga_job *job)
         job->call_count = job->calls_left = 0;
     }
     sd_info("job started: %zu queries in %zu groups, %zu (property, period, query) reports "
-            "unbatched, %zu periods from the cache, %zu reports to request before paging "
-            "request=%s job=%s site=%s",
+            "unbatched, %zu periods from the cache, %zu requests per property, %zu reports to "
+            "request before paging request=%s job=%s site=%s",
             job->request->query_count, job->group_count, s_unbatched_reports(job),
-            job->cache_hits, job->call_count, job->request->request_id, job->request->job_id,
-            job->request->site);
+            job->cache_hits, job->request_count, job->call_count, job->request->request_id,
+            job->request->job_id, job->request->site);
     if (job->calls_left == 0)
         return sd_fetch_job_schedule_finish(&job->base);
 
@@ -531,10 +632,14 @@ void sd_ga_job_destroy(sd_ga_job **job_p)
     free(job->results);
     sd_ga_groups_free(&job->groups, job->group_count);
     for (size_t i = 0; job->calls && i < job->call_count; i++) {
-        zstr_free(&job->calls[i].body);
-        sd_ga_period_rows_clear(&job->calls[i].kept);
+        sd_ga_call *call = &job->calls[i];
+        zstr_free(&call->body);
+        for (size_t f = 0; call->feeds && f < job->requests[call->request].feed_count; f++)
+            sd_ga_period_rows_clear(&call->feeds[f].kept);
+        free(call->feeds);
     }
     free(job->calls);
+    sd_ga_requests_free(&job->requests, job->request_count);
     zstr_free(&job->job_error);
     sd_inflight_destroy(&job->own_inflight);
     sd_fetch_job_clear(&job->base);

@@ -2,15 +2,19 @@
 
     The job groups the request's queries (see sd_ga_query). Every group
     needs, for every property of the site, the rows of every period of its
-    query. The query's limit caps the rows only for a site of one property.
-    For a site of several properties every row is fetched, because the top
-    rows of each do not add up to the top rows of the roll-up.
+    query. The groups are fetched through requests (see sd_ga_merge): a
+    request is a group's own query, or one report that feeds several
+    groups (totals, traffic source queries). The query's limit caps the
+    rows only for a site of one property. For a site of several properties
+    every row is fetched, because the top rows of each do not add up to the
+    top rows of the roll-up.
 
     Sparing quota: a period that ended more than 3 days ago (closed) is
     looked up in the response cache first, per property and query (see
-    sd_ga_period_cache). The periods the cache does not hold go to GA4 as
-    one report per chunk of at most 4 periods (a "call"), paged with offset
-    until rowCount rows have arrived; when a call ends, the rows of each of
+    sd_ga_period_cache). The periods the cache does not hold for some group
+    of a request go to GA4 as one report per chunk of at most 4 periods (a
+    "call"), paged with offset until rowCount rows have arrived; when a
+    call ends, the rows of each of
     its closed periods are stored in the cache on their own. So a first run
     sends every period of a query in one report, and a later run requests
     only the open periods. The first pages of a property's calls go in

@@ -16,20 +16,21 @@ static const char *s_property_id(const sd_ga_job *job, size_t property)
     return job->site->properties[property].property;
 }
 
-void sd_ga_call_store(sd_ga_call *call, int64_t row_count)
+//  Stores the kept rows of feed f of a call, whose request got every row
+//  of its result (whole) or as many as its limit allows (cut).
+static void s_store_feed(sd_ga_call *call, size_t f, bool whole, bool cut)
 {
     sd_ga_job *job = call->job;
-    const char *identity = job->results[call->group].identity;
-    if (!identity || !sd_ga_period_rows_keeps_any(&call->kept))
-        return;
-    int64_t row_limit = sd_ga_job_row_limit(job, sd_ga_call_query(call));
-    bool whole = call->offset >= row_count;
-    bool cut = !whole && row_limit > 0 && call->received >= row_limit;
-    if (!whole && !cut)
+    const sd_ga_feed *feed = &job->requests[call->request].feeds[f];
+    const sd_ga_period_rows *kept = &call->feeds[f].kept;
+    const char *identity = job->results[feed->group].identity;
+    //  Totals cover every row whatever the limit.
+    whole = whole || feed->kind == SD_GA_FEED_TOTALS;
+    if (!identity || !sd_ga_period_rows_keeps_any(kept) || (!whole && !cut))
         return;
     const char *property = sd_ga_call_property(call);
     for (size_t i = 0; i < call->period_count; i++) {
-        char *text = sd_ga_period_rows_report(&call->kept, i);
+        char *text = sd_ga_period_rows_report(kept, i);
         char key[SD_CACHE_KEY_SIZE];
         int rc = -1;
         if (text && whole)
@@ -41,6 +42,15 @@ void sd_ga_call_store(sd_ga_call *call, int64_t row_count)
             sd_cache_put(job->context.cache, key, text, strlen(text));
         free(text);
     }
+}
+
+void sd_ga_call_store(sd_ga_call *call, int64_t row_count)
+{
+    int64_t row_limit = sd_ga_job_row_limit(call->job, sd_ga_call_query(call));
+    bool whole = call->offset >= row_count;
+    bool cut = !whole && row_limit > 0 && call->received >= row_limit;
+    for (size_t f = 0; f < call->job->requests[call->request].feed_count; f++)
+        s_store_feed(call, f, whole, cut);
 }
 
 //  Reads the entry of key. Returns the report, or NULL on a miss or a

@@ -8,6 +8,7 @@
 #include "sd_cache.h"
 #include "sd_fetch_job.h"
 #include "sd_ga_job.h"
+#include "sd_ga_merge.h"
 #include "sd_ga_period_cache.h"
 #include "sd_ga_query.h"
 #include "sd_ga_response.h"
@@ -29,12 +30,18 @@ typedef enum {
 
 typedef struct sd_ga_exchange sd_ga_exchange;
 
-//  One report of a query group for one property and up to 4 of the
-//  query's periods that the cache did not hold (a "call"), and the pages
-//  it takes.
+//  What a call does for one feed of its request.
+typedef struct {
+    bool needed[SD_GA_MAX_DATE_RANGES];     //  per dateRange: the feed's group takes its rows
+    sd_ga_period_rows kept;         //  rows of the closed periods, stored when the call ends
+} sd_ga_call_feed;
+
+//  One report of a request (see sd_ga_merge.h) for one property and up to
+//  4 of its periods that the cache did not hold for every group it feeds
+//  (a "call"), and the pages it takes.
 typedef struct {
     sd_ga_job *job;
-    size_t group;
+    size_t request;                 //  index into the job's requests
     size_t property;                //  index into the site's properties
     size_t periods[SD_GA_MAX_DATE_RANGES];  //  indexes into the query's periods, ascending
     sd_period ranges[SD_GA_MAX_DATE_RANGES];    //  those periods (borrowed strings)
@@ -43,7 +50,7 @@ typedef struct {
     int64_t offset;                 //  offset of the next page
     int64_t received;               //  rows received so far
     char *body;                     //  RunReportRequest of the next page
-    sd_ga_period_rows kept;         //  rows of the closed periods, stored when the call ends
+    sd_ga_call_feed *feeds;         //  one per feed of the request
 } sd_ga_call;
 
 //  What the calls of one query group produced.
@@ -63,6 +70,8 @@ struct sd_ga_job {
     sd_ga_group *groups;
     size_t group_count;
     sd_ga_group_result *results;
+    sd_ga_request *requests;
+    size_t request_count;
     sd_ga_call *calls;
     size_t call_count;
     size_t calls_left;
@@ -78,10 +87,11 @@ struct sd_ga_job {
 //  Returns the GA4 property id of a call.
 const char *sd_ga_call_property(const sd_ga_call *call);
 
-//  Returns the query whose request fields a call sends.
+//  Returns the query a call sends: its request's.
 const sd_query *sd_ga_call_query(const sd_ga_call *call);
 
-//  Records error for every period the call covers and marks it done.
+//  Records error for every period the call fetches for a group, and marks
+//  it done.
 void sd_ga_call_fail(sd_ga_call *call, const char *error);
 
 //  Formats "site S property P: DETAIL" and fails the call with it.
@@ -89,17 +99,19 @@ void sd_ga_call_failf(sd_ga_call *call, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
 
 //  Takes one page of the call (a report from the API, borrowed) into the
-//  roll-up and queues the next page or ends the call. When the call ends,
-//  the rows of its closed periods go to the cache. source names where the
+//  roll-up of every group its request feeds, and queues the next page or
+//  ends the call. When the call ends, the rows of its closed periods go to
+//  the cache. source names where the
 //  report came from for errors ("runReport response"). Fails the call on a
 //  bad report.
 void sd_ga_call_take_report(sd_ga_call *call, json_t *report, const char *source);
 
 //  Stores the rows of each closed period of a call that has just ended
-//  (row_count is the rowCount of its last page) in the cache. A period's
-//  rows are keyed by the period alone when the call got every row of its
-//  result, and by the call's dateRanges too when the query's limit cut the
-//  result. A call that ended any other way stores nothing.
+//  (row_count is the rowCount of its last page) in the cache, per group
+//  it feeds. A period's rows are keyed by the period alone when the call
+//  got every row of its result (totals always count as such), and by the
+//  call's dateRanges too when the query's limit cut the result. A call
+//  that ended any other way stores nothing.
 void sd_ga_call_store(sd_ga_call *call, int64_t row_count);
 
 //  Takes period p of group g's query for a property from the cache into

@@ -5,9 +5,9 @@
 #include "sd_log.h"
 #include "sd_period.h"
 #include "sd_utf8_repair.h"
+#include "sd_yt_data.h"
 #include "sd_yt_query.h"
 
-#include <jansson.h>
 #include <stdarg.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -119,23 +119,15 @@ static void s_failf(sd_yt_call *call, const char *format, ...)
 //  -------------------------------------------------------------------------
 //  Responses
 
-//  Writes the text of a Google error response ("403: The caller does not
-//  have permission") into buffer, or "HTTP STATUS" when the body has none.
+//  Writes the text of a failed response ("HTTP 403: The caller does not
+//  have permission", or the transport error) into buffer.
 static const char *s_api_error(const sd_http_response *response, char *buffer, size_t size)
 {
     if (response->error) {
         snprintf(buffer, size, "%s", response->error);
         return buffer;
     }
-    json_t *root = json_loadb(response->body, response->body_size, 0, NULL);
-    const char *message = json_string_value(json_object_get(json_object_get(root, "error"),
-                                                            "message"));
-    if (message)
-        snprintf(buffer, size, "HTTP %ld: %.400s", response->status, message);
-    else
-        snprintf(buffer, size, "HTTP %ld", response->status);
-    json_decref(root);
-    return buffer;
+    return sd_yt_data_error(response->status, response->body, response->body_size, buffer, size);
 }
 
 static int s_absorb_report(sd_yt_call *call, const char *body, size_t size, char *error,
@@ -149,95 +141,55 @@ static int s_absorb_report(sd_yt_call *call, const char *body, size_t size, char
     return 0;
 }
 
-//  Reads [[gained, lost]] (or no rows) into the period's change.
+//  Stores the change of the call's period and id.
 static int s_absorb_change(sd_yt_call *call, const char *body, size_t size, char *error,
                            size_t error_size)
 {
     sd_yt_job *job = call->job;
-    json_t *root = json_loadb(body, size, 0, NULL);
-    json_t *rows = json_object_get(root, "rows");
-    json_t *row = json_array_get(rows, 0);
-    int rc = 0;
     int64_t change = 0;
-    if (!json_is_object(root) || (rows && (!json_is_array(rows) || json_array_size(rows) > 1))) {
-        snprintf(error, error_size, "the subscriber change response is not a result table of "
-                 "at most one row");
-        rc = -1;
-    } else if (row) {
-        json_t *gained = json_array_get(row, 0);
-        json_t *lost = json_array_get(row, 1);
-        if (!json_is_integer(gained) || !json_is_integer(lost)) {
-            snprintf(error, error_size, "subscribersGained and subscribersLost are not integers");
-            rc = -1;
-        } else {
-            change = json_integer_value(gained) - json_integer_value(lost);
-        }
-    }
-    json_decref(root);
+    int rc = sd_yt_data_change(body, size, &change, error, error_size);
     job->results[call->query].changes[call->period * job->channel->id_count + call->id] = change;
     return rc;
 }
 
-//  Reads items[].statistics.subscriberCount (a string, as the Data API
-//  sends it, or a number) into the counts of the ids.
+//  Stores the subscriber counts of the call's ids.
 static int s_absorb_channels(sd_yt_call *call, const char *body, size_t size, char *error,
                              size_t error_size)
 {
     sd_yt_job *job = call->job;
-    json_t *root = json_loadb(body, size, 0, NULL);
-    json_t *items = json_object_get(root, "items");
-    size_t index;
-    json_t *item;
-    int rc = json_is_object(root) && (!items || json_is_array(items)) ? 0 : -1;
-    json_array_foreach(items, index, item) {
-        const char *id = json_string_value(json_object_get(item, "id"));
-        json_t *count = json_object_get(json_object_get(item, "statistics"), "subscriberCount");
-        const char *text = json_string_value(count);
-        char *end = NULL;
-        long long value = text ? strtoll(text, &end, 10) : json_integer_value(count);
-        if (!id || (text ? (*end || end == text) : !json_is_integer(count)) || value < 0) {
-            rc = -1;
-            break;
-        }
+    sd_yt_channel_count *items = NULL;
+    size_t count = 0;
+    if (sd_yt_data_channels(body, size, &items, &count, error, error_size) != 0)
+        return -1;
+    for (size_t n = 0; n < count; n++) {
         for (size_t i = call->id; i < call->id + call->id_count; i++)
-            if (strcmp(job->channel->ids[i].id, id) == 0)
-                job->results[call->query].counts[i] = value;
+            if (strcmp(job->channel->ids[i].id, items[n].id) == 0)
+                job->results[call->query].counts[i] = items[n].subscribers;
     }
-    if (rc != 0)
-        snprintf(error, error_size, "channels.list response is not a list of items with an id "
-                 "and statistics.subscriberCount");
-    json_decref(root);
-    return rc;
+    sd_yt_channel_counts_free(&items, count);
+    return 0;
 }
 
-//  Sets the titles of the returned videos on every period's roll-up.
+//  Stores the titles of the returned videos.
 static int s_absorb_videos(sd_yt_call *call, const char *body, size_t size, char *error,
                            size_t error_size)
 {
-    sd_yt_job *job = call->job;
-    sd_yt_result *result = &job->results[call->query];
-    const sd_query *query = &job->request->queries[call->query];
-    json_t *root = json_loadb(body, size, 0, NULL);
-    json_t *items = json_object_get(root, "items");
-    size_t index;
-    json_t *item;
-    int rc = json_is_object(root) && (!items || json_is_array(items)) ? 0 : -1;
-    json_array_foreach(items, index, item) {
-        const char *id = json_string_value(json_object_get(item, "id"));
-        const char *title = json_string_value(json_object_get(json_object_get(item, "snippet"),
-                                                              "title"));
-        if (rc != 0 || !id || !title) {
+    zhashx_t *titles = call->job->results[call->query].titles;
+    sd_yt_video_title *items = NULL;
+    size_t count = 0;
+    if (sd_yt_data_videos(body, size, &items, &count, error, error_size) != 0)
+        return -1;
+    int rc = 0;
+    for (size_t n = 0; rc == 0 && n < count; n++) {
+        char *title = strdup(items[n].title);
+        if (title)
+            zhashx_update(titles, items[n].id, title);
+        else
             rc = -1;
-            break;
-        }
-        for (size_t p = 0; p < query->period_count; p++)
-            if (sd_yt_rollup_set_title(result->rollups[p], id, title) != 0)
-                rc = -1;
     }
     if (rc != 0)
-        snprintf(error, error_size, "videos.list response is not a list of items with an id "
-                 "and snippet.title");
-    json_decref(root);
+        snprintf(error, error_size, "out of memory storing the titles");
+    sd_yt_video_titles_free(&items, count);
     return rc;
 }
 
@@ -456,9 +408,6 @@ void sd_yt_call_destroy(sd_yt_call **call_p)
         sd_retry_cancel(call->job->context.retry, call->retry_id);
     s_release_slot(call);
     s_forget_token(call);
-    for (size_t i = 0; i < call->video_count; i++)
-        free(call->videos[i]);
-    free(call->videos);
     free(call->url);
     free(call);
     *call_p = NULL;

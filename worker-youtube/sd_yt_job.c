@@ -4,6 +4,7 @@
 
 #include "sd_log.h"
 #include "sd_period.h"
+#include "sd_yt_data.h"
 #include "sd_yt_query.h"
 
 #include <inttypes.h>
@@ -42,6 +43,26 @@ static int s_count_table(const sd_yt_job *job, size_t q, size_t p, sd_table_data
     return 0;
 }
 
+//  Builds the titles table of a youtube.videos query: one row per id, with
+//  SD_YT_MISSING_TITLE where videos.list returned none.
+static int s_titles_table(const sd_yt_result *result, sd_table_data *table)
+{
+    sd_column columns[] = {{"video", SD_COLUMN_DIMENSION, ""}, {"title", SD_COLUMN_DIMENSION, ""}};
+    if (sd_table_data_init(table, columns, 2, result->videos.count) != 0)
+        return -1;
+    for (size_t i = 0; i < result->videos.count; i++) {
+        const char *video = result->videos.items[i];
+        const char *title = zhashx_lookup(result->titles, video);
+        if (!title)
+            title = SD_YT_MISSING_TITLE;
+        sd_value *cells = sd_table_data_append_row(table);
+        if (!cells || sd_value_set_string(&cells[0], video, strlen(video)) != 0
+            || sd_value_set_string(&cells[1], title, strlen(title)) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 static void s_publish_part(sd_yt_job *job, size_t q, size_t p)
 {
     const sd_query *query = &job->request->queries[q];
@@ -56,6 +77,8 @@ static void s_publish_part(sd_yt_job *job, size_t q, size_t p)
     else if (sd_yt_query_is_channels(query))
         rc = sd_table_data_init(&table, &(sd_column){"subscriberCount", SD_COLUMN_METRIC,
                                                      "count"}, 1, 0);
+    else if (sd_yt_query_is_videos(query) && !failure)
+        rc = s_titles_table(result, &table);
     else if (result->rollups && result->rollups[p])
         rc = sd_yt_rollup_table(result->rollups[p], &table);
     if (rc != 0 && !failure)
@@ -107,8 +130,8 @@ static sd_yt_call *s_add_call(sd_yt_job *job, sd_yt_call_kind kind, size_t q, ch
 
 void sd_yt_job_pump(sd_yt_job *job)
 {
-    //  A call may end inside sd_yt_call_start and pump again (and add the
-    //  videos.list calls), so the loop reads call_count afresh each time.
+    //  A call may end inside sd_yt_call_start and pump again, so the loop
+    //  reads call_count afresh each time.
     for (size_t i = 0; i < job->call_count; i++) {
         sd_yt_call *call = job->calls[i];
         if (call->state != SD_YT_CALL_QUEUED)
@@ -119,69 +142,9 @@ void sd_yt_job_pump(sd_yt_job *job)
     }
 }
 
-//  Adds a videos.list call per 50 distinct videos of a query wanting
-//  titles, in the order the roll-ups first saw them. Returns 0, or -1 when
-//  out of memory.
-static int s_add_title_calls(sd_yt_job *job, size_t q)
-{
-    const sd_query *query = &job->request->queries[q];
-    sd_yt_result *result = &job->results[q];
-    zhashx_t *seen = zhashx_new();
-    zlistx_t *videos = zlistx_new();
-    int rc = seen && videos ? 0 : -1;
-    for (size_t p = 0; rc == 0 && p < query->period_count; p++) {
-        for (size_t r = 0; rc == 0 && r < sd_yt_rollup_rows(result->rollups[p]); r++) {
-            const char *video = sd_yt_rollup_video(result->rollups[p], r);
-            if (zhashx_insert(seen, video, (void *)1) == 0 && !zlistx_add_end(videos,
-                                                                              (void *)video))
-                rc = -1;
-        }
-    }
-    const char *chunk[SD_YT_LIST_MAX_IDS];
-    size_t count = 0;
-    for (const char *video = videos ? zlistx_first(videos) : NULL; rc == 0 && video;
-         video = zlistx_next(videos)) {
-        chunk[count++] = video;
-        bool last = video == zlistx_tail(videos);
-        if (count < SD_YT_LIST_MAX_IDS && !last)
-            continue;
-        char *url = sd_yt_list_url(job->context.config->youtube.data_api_base, "videos",
-                                   "snippet", chunk, count);
-        rc = s_add_call(job, SD_YT_CALL_VIDEOS, q, url) ? 0 : -1;
-        count = 0;
-    }
-    zlistx_destroy(&videos);
-    zhashx_destroy(&seen);
-    return rc;
-}
-
-//  Adds the videos.list calls once the reports are in. Returns true when
-//  calls were added.
-static bool s_start_titles(sd_yt_job *job)
-{
-    job->titles_stage = true;
-    size_t before = job->call_count;
-    for (size_t q = 0; q < job->request->query_count; q++) {
-        const sd_query *query = &job->request->queries[q];
-        if (job->job_error || sd_yt_query_is_channels(query) || !sd_yt_query_wants_titles(query)
-            || job->results[q].source != q)
-            continue;
-        if (s_add_title_calls(job, q) != 0) {
-            sd_error("out of memory adding videos.list calls job=%s channel=%s",
-                     job->request->job_id, job->request->site);
-            return false;
-        }
-    }
-    return job->call_count > before;
-}
-
 void sd_yt_job_call_ended(sd_yt_job *job)
 {
     if (job->calls_left > 0) {
-        sd_yt_job_pump(job);
-        return;
-    }
-    if (!job->titles_stage && s_start_titles(job)) {
         sd_yt_job_pump(job);
         return;
     }
@@ -276,6 +239,29 @@ static int s_plan_channels(sd_yt_job *job, size_t q)
     return 0;
 }
 
+//  Adds the videos.list calls of a youtube.videos query, 50 ids each.
+static int s_plan_videos(sd_yt_job *job, size_t q)
+{
+    sd_yt_result *result = &job->results[q];
+    char error[SD_YT_ERROR_MAX];
+    result->titles = zhashx_new();
+    if (!result->titles
+        || sd_yt_query_video_ids(&job->request->queries[q], &result->videos, error,
+                                 sizeof error) != 0)
+        return -1;                  //  the query was checked, so only memory can fail
+    zhashx_set_destructor(result->titles, (zhashx_destructor_fn *)zstr_free);
+    size_t ids = result->videos.count;
+    for (size_t first = 0; first < ids; first += SD_YT_LIST_MAX_IDS) {
+        size_t count = ids - first < SD_YT_LIST_MAX_IDS ? ids - first : SD_YT_LIST_MAX_IDS;
+        char *url = sd_yt_list_url(job->context.config->youtube.data_api_base, "videos",
+                                   "snippet", (const char *const *)&result->videos.items[first],
+                                   count);
+        if (!s_add_call(job, SD_YT_CALL_VIDEOS, q, url))
+            return -1;
+    }
+    return 0;
+}
+
 //  Plans one query, or records why it cannot run in its periods' errors.
 static int s_plan_query(sd_yt_job *job, size_t q)
 {
@@ -300,6 +286,8 @@ static int s_plan_query(sd_yt_job *job, size_t q)
             return 0;
         }
     }
+    if (sd_yt_query_is_videos(query))
+        return s_plan_videos(job, q);
     return sd_yt_query_is_channels(query) ? s_plan_channels(job, q) : s_plan_reports(job, q);
 }
 
@@ -365,13 +353,10 @@ int sd_yt_job_start(sd_yt_job *job)
         for (size_t i = 0; i < job->call_count; i++)
             job->calls[i]->state = SD_YT_CALL_DONE;
         job->calls_left = 0;
-        job->titles_stage = true;
     }
     sd_info("job started: %zu queries, %zu API calls planned request=%s job=%s channel=%s",
             job->request->query_count, job->call_count, job->request->request_id,
             job->request->job_id, job->request->site);
-    if (job->calls_left == 0)
-        job->titles_stage = true;
     if (job->calls_left == 0)
         return sd_fetch_job_schedule_finish(&job->base);
     sd_yt_job_pump(job);
@@ -400,6 +385,8 @@ static void s_result_clear(sd_yt_result *result, const sd_query *query)
     free(result->errors);
     free(result->counts);
     free(result->changes);
+    sd_strings_clear(&result->videos);
+    zhashx_destroy(&result->titles);
     sd_strings_clear(&result->warnings);
 }
 

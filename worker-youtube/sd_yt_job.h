@@ -5,9 +5,10 @@
     "youtube.reports", each period and each channel id, the job runs one
     reports.query call (content-owner mode: ids=contentOwner==OWNER with
     filters=channel==ID and youtube.owner_refresh_token_file; otherwise
-    ids=channel==MINE with that id's own refresh token) and sums the ids' rows per period. A query with the
-    "title" dimension then looks the videos' titles up with videos.list,
-    50 ids per call. For each query of api "youtube.channels" the job reads
+    ids=channel==MINE with that id's own refresh token) and sums the ids' rows per period. For each
+    query of api "youtube.videos" it looks the titles of the query's video
+    ids up with videos.list, 50 ids per call, with the token of the
+    channel's first id. For each query of api "youtube.channels" the job reads
     today's subscriber counts with channels.list (50 ids per call) and, per
     period and id, the subscribers gained and lost since the period ended
     (see sd_yt_query.h).

@@ -5,6 +5,7 @@
 #ifndef SD_YT_JOB_INTERNAL_H
 #define SD_YT_JOB_INTERNAL_H
 
+#include <czmq.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -18,7 +19,7 @@ typedef enum {
     SD_YT_CALL_REPORT,              //  reports.query of (query, period, id)
     SD_YT_CALL_CHANGE,              //  subscribers gained and lost of (query, period, id) since the end
     SD_YT_CALL_CHANNELS,            //  channels.list statistics of up to 50 ids of a query
-    SD_YT_CALL_VIDEOS,              //  videos.list snippet of up to 50 videos of a query
+    SD_YT_CALL_VIDEOS,              //  videos.list snippet of up to 50 ids of a youtube.videos query
 } sd_yt_call_kind;
 
 typedef enum {
@@ -34,8 +35,6 @@ typedef struct {
     size_t period;                  //  REPORT, CHANGE
     size_t id;                      //  REPORT, CHANGE: index of the channel id; CHANNELS: first
     size_t id_count;                //  CHANNELS
-    char **videos;                  //  VIDEOS
-    size_t video_count;
     char *url;                      //  REPORT when paged: without startIndex and maxResults
     int64_t start_index;            //  REPORT when paged: first row of the page, else 0
     const char *slot_key;           //  channel id whose sd_inflight slot the call holds, or NULL
@@ -56,6 +55,8 @@ typedef struct {
     sd_yt_rollup **rollups;         //  per period (youtube.reports)
     int64_t *changes;               //  per period x id: gained - lost after the period (youtube.channels)
     int64_t *counts;                //  per id: today's subscriber count, -1 until known
+    sd_strings videos;              //  youtube.videos: the distinct ids, in request order
+    zhashx_t *titles;               //  youtube.videos: video id -> title videos.list returned
     char **errors;                  //  per period: the first error, or NULL
     sd_strings warnings;
 } sd_yt_result;
@@ -70,7 +71,6 @@ struct sd_yt_job {
     size_t call_count;
     size_t calls_left;              //  calls not yet done
     size_t running;
-    bool titles_stage;              //  the videos.list calls were added
     char *job_error;                //  set when the job cannot run at all
     sd_yt_job_done_fn *done;
     void *arg;
@@ -93,7 +93,7 @@ void sd_yt_call_fail(sd_yt_call *call, const char *error);
 void sd_yt_call_destroy(sd_yt_call **call);
 
 //  Called by sd_yt_call.c when a call ends: starts queued calls and
-//  finishes the stage when none is left.
+//  finishes the job when none is left.
 void sd_yt_job_call_ended(sd_yt_job *job);
 
 #endif

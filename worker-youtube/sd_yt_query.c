@@ -11,7 +11,7 @@ static const char *const s_metrics[] = {
     "views", "estimatedMinutesWatched", "subscribersGained", "subscribersLost",
     "likes", "dislikes", "comments", "shares", NULL};
 static const char *const s_dimensions[] = {"day", "country", "video",
-                                           "insightTrafficSourceType", "title", NULL};
+                                           "insightTrafficSourceType", NULL};
 
 static bool s_listed(const char *const *names, const char *name)
 {
@@ -34,9 +34,56 @@ bool sd_yt_query_is_channels(const sd_query *query)
     return strcmp(query->api, SD_YT_API_CHANNELS) == 0;
 }
 
-bool sd_yt_query_wants_titles(const sd_query *query)
+bool sd_yt_query_is_videos(const sd_query *query)
 {
-    return s_has(&query->dimensions, "title");
+    return strcmp(query->api, SD_YT_API_VIDEOS) == 0;
+}
+
+int sd_yt_query_video_ids(const sd_query *query, sd_strings *ids, char *error,
+                          size_t error_size)
+{
+    json_t *params = json_loads(query->params_json ? query->params_json : "{}", 0, NULL);
+    json_t *list = json_object_get(params, "ids");
+    size_t count = json_array_size(list);
+    int rc = json_is_object(params) && json_object_size(params) == 1 && json_is_array(list)
+                     && count >= 1 && count <= SD_YT_VIDEOS_MAX_IDS
+                 ? 0
+                 : -1;
+    if (rc != 0)
+        snprintf(error, error_size, "query %s: params_json must be {\"ids\": [...]} with 1 to "
+                 "%d video ids", query->id, SD_YT_VIDEOS_MAX_IDS);
+    for (size_t i = 0; rc == 0 && i < count; i++) {
+        const char *id = json_string_value(json_array_get(list, i));
+        if (!id || !*id || strchr(id, ',')) {
+            snprintf(error, error_size, "query %s: ids[%zu] is not a video id (a non-empty "
+                     "string without commas)", query->id, i);
+            rc = -1;
+        } else if (!s_has(ids, id) && sd_strings_push(ids, id) != 0) {
+            snprintf(error, error_size, "out of memory reading the video ids of query %s",
+                     query->id);
+            rc = -1;
+        }
+    }
+    json_decref(params);
+    return rc;
+}
+
+//  Checks a youtube.videos query: dimensions video and title, no metrics,
+//  and valid ids.
+static int s_check_videos(const sd_query *query, char *error, size_t error_size)
+{
+    bool shape = query->metrics.count == 0 && query->dimensions.count == 2
+                 && strcmp(query->dimensions.items[0], "video") == 0
+                 && strcmp(query->dimensions.items[1], "title") == 0;
+    if (!shape) {
+        snprintf(error, error_size, "query %s: %s takes the dimensions video and title and no "
+                 "metrics", query->id, SD_YT_API_VIDEOS);
+        return -1;
+    }
+    sd_strings ids = {0};
+    int rc = sd_yt_query_video_ids(query, &ids, error, error_size);
+    sd_strings_clear(&ids);
+    return rc;
 }
 
 //  Checks params_json: an object whose only keys are "sort" and "filters",
@@ -78,17 +125,17 @@ static int s_check_reports(const sd_query *query, char *error, size_t error_size
         }
     }
     for (size_t i = 0; i < query->dimensions.count; i++) {
+        if (strcmp(query->dimensions.items[i], "title") == 0) {
+            snprintf(error, error_size, "query %s: reports.query has no title dimension; ask "
+                     "for the titles with a %s query", query->id, SD_YT_API_VIDEOS);
+            return -1;
+        }
         if (!s_listed(s_dimensions, query->dimensions.items[i])) {
             snprintf(error, error_size, "query %s: dimension \"%s\" is not supported (day, "
-                     "country, video, insightTrafficSourceType, title)", query->id,
+                     "country, video, insightTrafficSourceType)", query->id,
                      query->dimensions.items[i]);
             return -1;
         }
-    }
-    if (sd_yt_query_wants_titles(query) && !s_has(&query->dimensions, "video")) {
-        snprintf(error, error_size, "query %s: the title dimension needs the video dimension",
-                 query->id);
-        return -1;
     }
     if (s_has(&query->dimensions, "video")
         && (query->limit < 1 || query->limit > SD_YT_VIDEO_MAX_RESULTS)) {
@@ -107,9 +154,12 @@ int sd_yt_query_check(const sd_query *query, char *error, size_t error_size)
     }
     if (strcmp(query->api, SD_YT_API_REPORTS) == 0)
         return s_check_reports(query, error, error_size);
+    if (sd_yt_query_is_videos(query))
+        return s_check_videos(query, error, error_size);
     if (!sd_yt_query_is_channels(query)) {
         snprintf(error, error_size, "query %s: api \"%s\" is not served by the YouTube worker "
-                 "(%s or %s)", query->id, query->api, SD_YT_API_REPORTS, SD_YT_API_CHANNELS);
+                 "(%s, %s or %s)", query->id, query->api, SD_YT_API_REPORTS,
+                 SD_YT_API_CHANNELS, SD_YT_API_VIDEOS);
         return -1;
     }
     if (query->metrics.count != 1 || strcmp(query->metrics.items[0], "subscriberCount") != 0
@@ -142,13 +192,11 @@ static int s_append(char **url, const char *name, const char *value)
     return 0;
 }
 
-//  Joins the query's dimensions without "title" with commas into buffer.
+//  Joins the query's dimensions with commas into buffer.
 static void s_api_dimensions(const sd_query *query, char *buffer, size_t size)
 {
     buffer[0] = '\0';
     for (size_t i = 0; i < query->dimensions.count; i++) {
-        if (strcmp(query->dimensions.items[i], "title") == 0)
-            continue;
         if (buffer[0])
             strncat(buffer, ",", size - strlen(buffer) - 1);
         strncat(buffer, query->dimensions.items[i], size - strlen(buffer) - 1);

@@ -3,8 +3,7 @@
 
     api "youtube.reports": YouTube Analytics reports.query. metrics are API
     metric names (views, estimatedMinutesWatched, ...). dimensions are API
-    dimension names (day, country, video, insightTrafficSourceType), and
-    "title" may go with "video": the worker fills it from videos.list.
+    dimension names (day, country, video, insightTrafficSourceType).
     params_json may set "sort" (e.g. "-estimatedMinutesWatched") and
     "filters" (extra filters such as "country==US", joined after the
     worker's own channel filter). limit becomes maxResults when the query
@@ -20,6 +19,14 @@
     (metric "subscriberCount", no dimensions): channels.list statistics
     give today's count, from which the subscribers gained minus lost
     between the period's end and yesterday are subtracted.
+
+    api "youtube.videos": the titles of given videos, from videos.list (50
+    ids per call). dimensions are "video" and "title", with no metrics, and
+    params_json is {"ids": ["VIDEO_ID", ...]} with 1 to
+    SD_YT_VIDEOS_MAX_IDS ids. Each period's part has one row per distinct
+    id, in the order given, and the title SD_YT_MISSING_TITLE for an id
+    that videos.list does not return. The periods only name the parts: the
+    Data API has no dates.
 */
 #ifndef SD_YT_QUERY_H
 #define SD_YT_QUERY_H
@@ -32,12 +39,17 @@
 
 #define SD_YT_API_REPORTS "youtube.reports"
 #define SD_YT_API_CHANNELS "youtube.channels"
+#define SD_YT_API_VIDEOS "youtube.videos"
 
 //  The Data API lists at most 50 ids per channels.list or videos.list call.
 #define SD_YT_LIST_MAX_IDS 50
 
 //  maxResults that reports.query accepts with the video dimension.
 #define SD_YT_VIDEO_MAX_RESULTS 200
+
+//  Ids a youtube.videos query may list: 20 videos.list calls. A report
+//  requests the titles of the videos it shows, far fewer than that.
+#define SD_YT_VIDEOS_MAX_IDS 1000
 
 //  Checks that the worker can run the query. Returns 0, or -1 with error
 //  filled with what to change.
@@ -52,8 +64,14 @@ bool sd_yt_query_is_channels(const sd_query *query);
 //  report may ask for the same rows).
 bool sd_yt_query_same_calls(const sd_query *a, const sd_query *b);
 
-//  Returns true when the query lists the "title" dimension.
-bool sd_yt_query_wants_titles(const sd_query *query);
+//  Returns true when the query's api is SD_YT_API_VIDEOS.
+bool sd_yt_query_is_videos(const sd_query *query);
+
+//  Appends the distinct ids of a youtube.videos query's params_json to
+//  ids, in their order. Returns 0, or -1 with error filled when
+//  params_json has no valid "ids" or when out of memory.
+int sd_yt_query_video_ids(const sd_query *query, sd_strings *ids, char *error,
+                          size_t error_size);
 
 //  Builds the reports.query URL of one period for channel_id: with
 //  content_owner, ids=contentOwner==OWNER and filters=channel==ID; without,

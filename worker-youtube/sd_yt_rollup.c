@@ -10,16 +10,14 @@
 #include <string.h>
 
 typedef struct {
-    char **values;                  //  one per API dimension
-    char *title;                    //  NULL until set
+    char **values;                  //  one per dimension
     int64_t *integers;              //  per metric
     double *reals;                  //  per metric, used once the metric is real
 } s_row;
 
 struct sd_yt_rollup {
     const sd_query *query;
-    size_t api_count;               //  dimensions sent to the API (all but title)
-    int video;                      //  index among API dimensions, -1 when none
+    size_t api_count;               //  the query's dimensions
     bool *real;                     //  per metric: a value was not an integer
     s_row *rows;
     size_t row_count;
@@ -34,15 +32,7 @@ sd_yt_rollup *sd_yt_rollup_new(const sd_query *query)
     if (!rollup)
         return NULL;
     rollup->query = query;
-    rollup->video = -1;
-    for (size_t i = 0; i < query->dimensions.count; i++) {
-        const char *name = query->dimensions.items[i];
-        if (strcmp(name, "title") == 0)
-            continue;
-        if (strcmp(name, "video") == 0)
-            rollup->video = (int)rollup->api_count;
-        rollup->api_count++;
-    }
+    rollup->api_count = query->dimensions.count;
     rollup->real = calloc(query->metrics.count + 1, sizeof *rollup->real);
     rollup->index = zhashx_new();
     if (!rollup->real || !rollup->index)
@@ -55,7 +45,6 @@ static void s_row_clear(s_row *row, size_t api_count)
     for (size_t i = 0; row->values && i < api_count; i++)
         free(row->values[i]);
     free(row->values);
-    free(row->title);
     free(row->integers);
     free(row->reals);
 }
@@ -90,8 +79,6 @@ static int s_check_headers(const sd_yt_rollup *rollup, json_t *headers, char *er
         bool dimension = i < query->dimensions.count;
         const char *name = dimension ? query->dimensions.items[i]
                                      : query->metrics.items[i - query->dimensions.count];
-        if (dimension && strcmp(name, "title") == 0)
-            continue;
         const char *found = json_string_value(json_object_get(json_array_get(headers, column),
                                                               "name"));
         if (!found || strcmp(found, name) != 0) {
@@ -237,24 +224,6 @@ size_t sd_yt_rollup_rows(const sd_yt_rollup *rollup)
     return rollup->row_count;
 }
 
-const char *sd_yt_rollup_video(const sd_yt_rollup *rollup, size_t row)
-{
-    return rollup->video >= 0 ? rollup->rows[row].values[rollup->video] : NULL;
-}
-
-int sd_yt_rollup_set_title(sd_yt_rollup *rollup, const char *video, const char *title)
-{
-    for (size_t i = 0; rollup->video >= 0 && i < rollup->row_count; i++) {
-        s_row *row = &rollup->rows[i];
-        if (strcmp(row->values[rollup->video], video) != 0)
-            continue;
-        free(row->title);
-        if (!(row->title = strdup(title)))
-            return -1;
-    }
-    return 0;
-}
-
 static int s_columns(const sd_yt_rollup *rollup, sd_table_data *table)
 {
     const sd_query *query = rollup->query;
@@ -280,12 +249,8 @@ static int s_columns(const sd_yt_rollup *rollup, sd_table_data *table)
 static int s_fill_row(const sd_yt_rollup *rollup, const s_row *row, sd_value *cells)
 {
     const sd_query *query = rollup->query;
-    size_t api = 0;
     for (size_t i = 0; i < query->dimensions.count; i++) {
-        const char *text = strcmp(query->dimensions.items[i], "title") == 0
-                             ? (row->title ? row->title : SD_YT_MISSING_TITLE)
-                             : row->values[api++];
-        if (sd_value_set_string(&cells[i], text, strlen(text)) != 0)
+        if (sd_value_set_string(&cells[i], row->values[i], strlen(row->values[i])) != 0)
             return -1;
     }
     for (size_t m = 0; m < query->metrics.count; m++) {

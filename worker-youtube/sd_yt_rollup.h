@@ -1,13 +1,11 @@
 /*  sd_yt_rollup: sums YouTube Analytics result tables of one query and one
     period over the channel ids of a channel.
 
-    The columnHeaders of each result table must be the query's API
-    dimensions (its dimensions without "title") and then its metrics, in
-    order. Dimension values are strings and metric values JSON numbers. Rows with
-    equal dimension values are one row whose metrics are summed. A metric
-    stays an integer while every value is an integer. The "title" column is
-    filled afterwards from videos.list (sd_yt_rollup_set_title); a video the
-    Data API does not return gets SD_YT_MISSING_TITLE.
+    The columnHeaders of each result table must be the query's dimensions
+    and then its metrics, in order. Dimension values are strings and metric
+    values JSON numbers. Rows with equal dimension values are one row whose
+    metrics are summed. A metric stays an integer while every value is an
+    integer.
 */
 #ifndef SD_YT_ROLLUP_H
 #define SD_YT_ROLLUP_H
@@ -15,8 +13,6 @@
 #include <stddef.h>
 
 #include "sd_proto.h"
-
-#define SD_YT_MISSING_TITLE "Video not found"
 
 typedef struct sd_yt_rollup sd_yt_rollup;
 
@@ -36,14 +32,6 @@ size_t sd_yt_rollup_added(const sd_yt_rollup *rollup);
 
 //  Returns the number of rows.
 size_t sd_yt_rollup_rows(const sd_yt_rollup *rollup);
-
-//  Returns the video id of a row, or NULL when the query has no video
-//  dimension.
-const char *sd_yt_rollup_video(const sd_yt_rollup *rollup, size_t row);
-
-//  Sets the title of every row of video. Returns 0, or -1 when out of
-//  memory.
-int sd_yt_rollup_set_title(sd_yt_rollup *rollup, const char *video, const char *title);
 
 //  Fills table (zeroed) with the query's columns, in its order (dimensions,
 //  kind dimension; metrics, kind metric, unit "minutes" for

@@ -1,6 +1,6 @@
 /*  The reporter's own steps on arrived tables: rows per parent value, the
-    month-to-date target, the share of all users, months from days, and
-    the key columns' report names.  */
+    month-to-date target, the share of all users, months from days, columns
+    looked up in another table, and the key columns' report names.  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fixtures.h"
 #include "sd_finish.h"
@@ -315,6 +316,78 @@ static void finish_device_share(void **state)
     s_expect_float(table, 21, "share_of_users", 100.0);
 }
 
+//  Replaces the fixture's config with one YouTube channel.
+static void s_use_youtube_config(fixture *f)
+{
+    char path[] = "/tmp/reporter-finish-config-XXXXXX";
+    int fd = mkstemp(path);
+    FILE *file = fdopen(fd, "w");
+    assert_non_null(file);
+    //  The token file is only named: planning does not read it.
+    fputs("{\"youtube\": {\"channels\": {\"Games TV\": [{\"id\": "
+          "\"UCgames00000000000000001\", \"refresh_token_file\": \"/nonexistent/1.token\"}]}}}\n",
+          file);
+    fclose(file);
+    sd_config_error err;
+    sd_config_destroy(&f->config);
+    f->config = sd_config_load(path, &err);
+    unlink(path);
+    if (!f->config)
+        fail_msg("config rejected: %s: %s", err.key, err.text);
+}
+
+static const char *const s_video_columns[] = {"site", "video", "estimatedMinutesWatched"};
+static const s_row s_videos[] = {
+    {{"Games TV", "vid-a"}, {30}},
+    {{"Games TV", "vid-b"}, {20}},
+};
+
+static void finish_lookup_titles(void **state)
+{
+    fixture *f = *state;
+    s_use_youtube_config(f);
+    s_plan(f, "youtube", "MONTHLY", "2026-11-30");
+    sd_table_normalized *top = s_table(f, "top_videos", s_video_columns, 2, 1, s_videos, 2);
+    static const char *const title_columns[] = {"video", "title"};
+    static const s_row titles[] = {{{"vid-b", "Second"}, {0}}, {{"vid-a", "First"}, {0}}};
+    s_table(f, "video_titles", title_columns, 2, 0, titles, 2);
+    assert_int_equal(sd_finish_tables(f->plan, f->tables), 0);
+    //  The title comes right after the video, as the catalog lists the keys.
+    assert_int_equal(top->data.column_count, 4);
+    assert_string_equal(top->data.columns[2].name, "title");
+    assert_int_equal(top->data.columns[2].kind, SD_COLUMN_DIMENSION);
+    s_expect_text(top, 0, "title", "First");
+    s_expect_text(top, 1, "title", "Second");
+    s_expect_text(top, 1, "video", "vid-b");
+    s_expect_int(top, 1, "estimatedMinutesWatched", 20);
+    s_expect_text(top, 0, "channel", "Games TV");
+}
+
+static void finish_lookup_without_titles(void **state)
+{
+    fixture *f = *state;
+    s_use_youtube_config(f);
+    s_plan(f, "youtube", "MONTHLY", "2026-11-30");
+    sd_table_normalized *top = s_table(f, "top_videos", s_video_columns, 2, 1, s_videos, 2);
+    //  The titles table never arrived (its job failed): the ids stay, the
+    //  titles are null.
+    assert_int_equal(sd_finish_tables(f->plan, f->tables), 0);
+    assert_int_equal(top->data.row_count, 2);
+    s_expect_text(top, 0, "video", "vid-a");
+    assert_int_equal(s_cell(top, 0, "title")->kind, SD_VALUE_NIL);
+    assert_int_equal(s_cell(top, 1, "title")->kind, SD_VALUE_NIL);
+
+    //  A titles table without the row of a video leaves that title null.
+    s_plan(f, "youtube", "MONTHLY", "2026-11-30");
+    top = s_table(f, "top_videos", s_video_columns, 2, 1, s_videos, 2);
+    static const char *const title_columns[] = {"video", "title"};
+    static const s_row titles[] = {{{"vid-b", "Second"}, {0}}};
+    s_table(f, "video_titles", title_columns, 2, 0, titles, 1);
+    assert_int_equal(sd_finish_tables(f->plan, f->tables), 0);
+    assert_int_equal(s_cell(top, 0, "title")->kind, SD_VALUE_NIL);
+    s_expect_text(top, 1, "title", "Second");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -325,6 +398,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(finish_months_export, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(finish_top_network_months, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(finish_device_share, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(finish_lookup_titles, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(finish_lookup_without_titles, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

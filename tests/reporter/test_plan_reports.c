@@ -350,39 +350,69 @@ static sd_msg *s_parent(const char *column, const char *const *values, size_t co
     return msg;
 }
 
+//  Returns the job's query of the given table name, or NULL.
+static const sd_query *s_job_query(const sd_plan *plan, size_t job, const char *name)
+{
+    const sd_fetch_request *request = &plan->jobs[job]->as.fetch_request;
+    const char *id = fixture_id(plan, name);
+    for (size_t q = 0; q < request->query_count; q++) {
+        if (strcmp(request->queries[q].table_id, id) == 0)
+            return &request->queries[q];
+    }
+    return NULL;
+}
+
+//  Hands the two parents of ga-core's dependent tables to the plan:
+//  referring_sites first, which plans nothing yet, then social_networks.
+//  Returns the number of jobs the second parent planned.
+static int s_plan_both_parents(sd_plan *plan, sd_msg *referrers, sd_msg *networks)
+{
+    int referring = sd_plan_find_table(plan, fixture_id(plan, "referring_sites"));
+    int social = sd_plan_find_table(plan, fixture_id(plan, "social_networks"));
+    assert_int_equal(sd_plan_dependents(plan, (size_t)referring,
+                                        &referrers->as.table_normalized), 0);
+    return sd_plan_dependents(plan, (size_t)social, &networks->as.table_normalized);
+}
+
 static void dependents_referring_articles(void **state)
 {
     fixture *f = *state;
     sd_plan *plan = s_plan(f, "ga-core", "WOW_DAILY", "2026-12-01");
     static const char *const sources[] = {"t.co", "news.example"};
+    static const char *const networks[] = {"reddit"};
     sd_msg *parent = s_parent("sessionSource", sources, 2);
-    int index = sd_plan_find_table(plan, fixture_id(plan, "referring_sites"));
+    sd_msg *social = s_parent("sessionSource", networks, 1);
     size_t first = plan->job_count;
-    assert_int_equal(sd_plan_dependents(plan, (size_t)index, &parent->as.table_normalized), 3);
+    assert_int_equal(s_plan_both_parents(plan, parent, social), 3);
     assert_int_equal(plan->job_count, first + 3);
     for (size_t j = first; j < plan->job_count; j++) {
         const sd_fetch_request *job = &plan->jobs[j]->as.fetch_request;
         char id[128];
-        snprintf(id, sizeof id, "%s.%s.referring_articles", plan->id_prefix,
-                 s_sites[j - first]);
+        snprintf(id, sizeof id, "%s.%s.dependents", plan->id_prefix, s_sites[j - first]);
         assert_string_equal(job->job_id, id);
-        //  One query per site, whatever the number of sources.
-        assert_int_equal(job->query_count, 1);
-        json_t *filter = s_filter(&job->queries[0]);
+        //  Both dependent tables in one job, one query each whatever the
+        //  number of sources.
+        assert_int_equal(job->query_count, 2);
+        const sd_query *query = s_job_query(plan, j, "referring_articles");
+        assert_non_null(query);
+        assert_non_null(s_job_query(plan, j, "social_articles"));
+        json_t *filter = s_filter(query);
         json_t *all = json_object_get(json_object_get(filter, "andGroup"), "expressions");
         assert_int_equal(json_array_size(all), 2);
         s_expect_in_list(json_array_get(all, 0), sources, 2);
         s_expect_default_paths(json_array_get(all, 1));
         json_decref(filter);
-        assert_int_equal(job->queries[0].expected_parts, 6);
+        assert_int_equal(query->expected_parts, 6);
     }
     int articles = sd_plan_find_table(plan, fixture_id(plan, "referring_articles"));
     assert_true(plan->tables[articles].planned);
     assert_false(plan->tables[articles].empty);
-    assert_int_equal(sd_plan_find_job(plan, fixture_id(plan, "beta.example.referring_articles")),
+    assert_int_equal(sd_plan_find_job(plan, fixture_id(plan, "beta.example.dependents")),
                      (int)first + 1);
     //  A parent is planned once.
+    int index = sd_plan_find_table(plan, fixture_id(plan, "referring_sites"));
     assert_int_equal(sd_plan_dependents(plan, (size_t)index, &parent->as.table_normalized), 0);
+    sd_msg_destroy(&social);
     sd_msg_destroy(&parent);
 }
 
@@ -390,23 +420,26 @@ static void dependents_social_sources(void **state)
 {
     fixture *f = *state;
     sd_plan *plan = s_plan(f, "ga-core", "WOW_DAILY", "2026-12-01");
+    static const char *const sources[] = {"t.co"};
     static const char *const networks[] = {"reddit"};
+    sd_msg *referrers = s_parent("sessionSource", sources, 1);
     sd_msg *parent = s_parent("sessionSource", networks, 1);
-    int index = sd_plan_find_table(plan, fixture_id(plan, "social_networks"));
     size_t first = plan->job_count;
-    assert_int_equal(sd_plan_dependents(plan, (size_t)index, &parent->as.table_normalized), 3);
-    const sd_query *query = &plan->jobs[first]->as.fetch_request.queries[0];
+    assert_int_equal(s_plan_both_parents(plan, referrers, parent), 3);
+    const sd_query *query = s_job_query(plan, first, "social_articles");
+    assert_non_null(query);
     json_t *filter = s_filter(query);
     json_t *all = json_object_get(json_object_get(filter, "andGroup"), "expressions");
     assert_int_equal(json_array_size(all), 3);
     s_expect_string_filter(json_array_get(all, 0), "sessionDefaultChannelGroup", "EXACT",
                            "Organic Social");
     //  The sources the default map gives reddit.
-    static const char *const sources[] = {"reddit.com", "old.reddit.com"};
-    s_expect_in_list(json_array_get(all, 1), sources, 2);
+    static const char *const mapped[] = {"reddit.com", "old.reddit.com"};
+    s_expect_in_list(json_array_get(all, 1), mapped, 2);
     json_decref(filter);
     assert_non_null(s_rule(query, "map_values"));
     assert_non_null(s_rule(query, "top_title"));
+    sd_msg_destroy(&referrers);
     sd_msg_destroy(&parent);
 }
 
@@ -415,9 +448,11 @@ static void dependents_empty_parent(void **state)
     fixture *f = *state;
     sd_plan *plan = s_plan(f, "ga-core", "WOW_DAILY", "2026-12-01");
     sd_msg *parent = s_parent("sessionSource", NULL, 0);
-    int index = sd_plan_find_table(plan, fixture_id(plan, "referring_sites"));
+    //  A network that the map does not name has no sources to filter on.
+    static const char *const networks[] = {"Nowhere"};
+    sd_msg *unknown = s_parent("sessionSource", networks, 1);
     size_t jobs = plan->job_count;
-    assert_int_equal(sd_plan_dependents(plan, (size_t)index, &parent->as.table_normalized), 0);
+    assert_int_equal(s_plan_both_parents(plan, parent, unknown), 0);
     assert_int_equal(plan->job_count, jobs);
     int articles = sd_plan_find_table(plan, fixture_id(plan, "referring_articles"));
     assert_true(plan->tables[articles].empty);
@@ -426,16 +461,30 @@ static void dependents_empty_parent(void **state)
     assert_string_equal(empty->as.table_normalized.table_id, fixture_id(plan, "referring_articles"));
     assert_int_equal(empty->as.table_normalized.data.row_count, 0);
     sd_msg_destroy(&empty);
-
-    //  A network that the map does not name has no sources to filter on.
-    static const char *const networks[] = {"Nowhere"};
-    sd_msg *unknown = s_parent("sessionSource", networks, 1);
-    index = sd_plan_find_table(plan, fixture_id(plan, "social_networks"));
-    assert_int_equal(sd_plan_dependents(plan, (size_t)index, &unknown->as.table_normalized), 0);
     assert_true(plan->tables[sd_plan_find_table(plan, fixture_id(plan, "social_articles"))].empty);
-    assert_int_equal(plan->job_count, jobs);
     sd_msg_destroy(&unknown);
     sd_msg_destroy(&parent);
+}
+
+//  One dependent table with nothing to fetch leaves the other one's jobs
+//  with one query each, named for that table.
+static void dependents_one_empty(void **state)
+{
+    fixture *f = *state;
+    sd_plan *plan = s_plan(f, "ga-core", "WOW_DAILY", "2026-12-01");
+    static const char *const sources[] = {"t.co"};
+    sd_msg *referrers = s_parent("sessionSource", sources, 1);
+    sd_msg *networks = s_parent("sessionSource", NULL, 0);
+    size_t first = plan->job_count;
+    assert_int_equal(s_plan_both_parents(plan, referrers, networks), 3);
+    const sd_fetch_request *job = &plan->jobs[first]->as.fetch_request;
+    assert_int_equal(job->query_count, 1);
+    char id[128];
+    snprintf(id, sizeof id, "%s.%s.referring_articles", plan->id_prefix, s_sites[0]);
+    assert_string_equal(job->job_id, id);
+    assert_true(plan->tables[sd_plan_find_table(plan, fixture_id(plan, "social_articles"))].empty);
+    sd_msg_destroy(&networks);
+    sd_msg_destroy(&referrers);
 }
 
 static void ga_social_tables(void **state)
@@ -559,7 +608,8 @@ static void youtube_tables(void **state)
     const sd_plan *plan = s_plan(f, "youtube", "WEEKLY", "2026-11-29");
     static const char *const names[] = {"channel_summary", "channel_subscribers",
                                         "channel_stats",   "country",
-                                        "top_videos",      "traffic_sources"};
+                                        "top_videos",      "video_titles",
+                                        "traffic_sources"};
     s_expect_tables(plan, names, sizeof names / sizeof names[0]);
     assert_int_equal(plan->job_count, 2);
     assert_string_equal(plan->jobs[0]->as.fetch_request.service, "youtube");
@@ -586,7 +636,10 @@ static void youtube_tables(void **state)
 
     const sd_query *videos = s_query(plan, 0, "top_videos");
     assert_int_equal(videos->limit, 10);
-    assert_string_equal(videos->dimensions.items[1], "title");
+    assert_int_equal(videos->dimensions.count, 1);
+    assert_string_equal(videos->dimensions.items[0], "video");
+    assert_int_equal(videos->spec.keys.count, 2);
+    assert_string_equal(videos->spec.keys.items[1], "video");
     assert_string_equal(videos->params_json, "{\"sort\":\"-estimatedMinutesWatched\"}");
     assert_int_equal(videos->spec.compare.count, 0);
     assert_int_equal(videos->period_count, 1);
@@ -599,6 +652,37 @@ static void youtube_tables(void **state)
     assert_string_equal(matrix->args.items[0], "site");
     assert_string_equal(matrix->args.items[1], "insightTrafficSourceType");
     assert_string_equal(matrix->args.items[2], "estimatedMinutesWatched");
+}
+
+//  The titles of the top videos come from one job on the first channel,
+//  whatever the number of channels, with the parent rows' video ids.
+static void youtube_titles_one_job(void **state)
+{
+    fixture *f = *state;
+    sd_config_destroy(&f->config);
+    f->config = s_youtube_config();
+    sd_plan *plan = s_plan(f, "youtube", "MONTHLY", "2026-11-30");
+    int titles = sd_plan_find_table(plan, fixture_id(plan, "video_titles"));
+    assert_true(titles >= 0);
+    assert_true(plan->tables[titles].def->hidden);
+    assert_int_equal(plan->tables[titles].expected_parts, 1);
+    static const char *const videos[] = {"vid-a", "vid-b", "vid-c"};
+    sd_msg *parent = s_parent("video", videos, 3);
+    int top = sd_plan_find_table(plan, fixture_id(plan, "top_videos"));
+    size_t first = plan->job_count;
+    assert_int_equal(sd_plan_dependents(plan, (size_t)top, &parent->as.table_normalized), 1);
+    assert_int_equal(plan->job_count, first + 1);
+
+    const sd_fetch_request *job = &plan->jobs[first]->as.fetch_request;
+    assert_string_equal(job->site, plan->sites.items[0]);
+    assert_int_equal(job->query_count, 1);
+    const sd_query *query = s_job_query(plan, first, "video_titles");
+    assert_non_null(query);
+    assert_string_equal(query->api, "youtube.videos");
+    assert_string_equal(query->params_json, "{\"ids\":[\"vid-a\",\"vid-b\",\"vid-c\"]}");
+    assert_int_equal(query->period_count, 1);
+    assert_int_equal(query->expected_parts, 1);
+    sd_msg_destroy(&parent);
 }
 
 int main(void)
@@ -614,11 +698,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(dependents_referring_articles, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(dependents_social_sources, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(dependents_empty_parent, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(dependents_one_empty, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(ga_social_tables, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(ga_year_social_months, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(ga_social_export_months, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(custom_blacklists, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(youtube_tables, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(youtube_titles_one_job, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

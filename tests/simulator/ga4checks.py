@@ -274,6 +274,70 @@ class Ga4DataChecks:
         groups = expected_groups(self.rows, self.property_id, [(first, last, "")], [])
         self.assert_report_matches(response, [], ALL_METRICS, groups)
 
+    def test_totals_per_date_range(self):
+        first, last = self.previous_month()
+        week = (last - datetime.timedelta(days=6), last)
+        metrics = ["screenPageViews", "totalUsers", "sessions", "userEngagementDuration"]
+        request = {
+            "dateRanges": date_ranges((first, last, {"name": "month"}), (*week, {})),
+            "dimensions": [{"name": "country"}],
+            "metrics": [{"name": name} for name in metrics],
+            "metricAggregations": ["TOTAL"],
+            "limit": 3,
+            "offset": 2,
+        }
+        response = self.run_report(request)
+        #  The totals cover every row of a range, not only the rows of the page.
+        self.assertEqual(len(response["rows"]), 3)
+        totals = response["totals"]
+        self.assertEqual(len(totals), 2)
+        for row, (low, high, name) in zip(totals, [(first, last, "month"),
+                                                  (*week, "date_range_1")]):
+            self.assertEqual([value["value"] for value in row["dimensionValues"]],
+                             ["RESERVED_TOTAL", name])
+            groups = expected_groups(self.rows, self.property_id, [(low, high, "")], [])
+            self.assert_metrics_equal(metrics, [value["value"] for value in row["metricValues"]],
+                                      groups[()], name)
+
+    def test_totals_of_one_range(self):
+        first, last = self.previous_month()
+        response = self.run_report({
+            "dateRanges": date_ranges((first, last, {})),
+            "dimensions": [{"name": "deviceCategory"}],
+            "metrics": [{"name": "sessions"}, {"name": "averageSessionDuration"}],
+            "dimensionFilter": {"filter": {"fieldName": "sessionDefaultChannelGroup",
+                                           "stringFilter": {"value": "Organic Social"}}},
+            "metricAggregations": ["TOTAL"],
+        })
+        keep = lambda row: row["sessionDefaultChannelGroup"] == "Organic Social"  # noqa: E731
+        groups = expected_groups(self.rows, self.property_id, [(first, last, "")], [], keep)
+        self.assertEqual(len(response["totals"]), 1)
+        row = response["totals"][0]
+        self.assertEqual(row["dimensionValues"], [{"value": "RESERVED_TOTAL"}])
+        self.assert_metrics_equal(["sessions", "averageSessionDuration"],
+                                  [value["value"] for value in row["metricValues"]],
+                                  groups[()], "totals")
+
+    def test_totals_only_when_requested(self):
+        first, last = self.previous_month()
+        response = self.run_report({
+            "dateRanges": date_ranges((first, last, {})),
+            "dimensions": [{"name": "country"}],
+            "metrics": [{"name": "sessions"}],
+        })
+        self.assertNotIn("totals", response)
+
+    def test_other_aggregations_rejected(self):
+        first, last = self.previous_month()
+        for aggregation in ["MAXIMUM", "TOTALS"]:
+            status, body = self.simulator.run_report(self.token, self.property_id, {
+                "dateRanges": date_ranges((first, last, {})),
+                "metrics": [{"name": "sessions"}],
+                "metricAggregations": [aggregation],
+            })
+            self.assertEqual(status, 400, body)
+            self.assertIn(aggregation, body["error"]["message"])
+
     def test_every_property_summed(self):
         first, last = self.previous_month()
         for property_id in self.properties:

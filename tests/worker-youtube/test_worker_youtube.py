@@ -26,12 +26,14 @@ SUMMARY_METRICS = ["views", "estimatedMinutesWatched", "subscribersGained", "sub
 QUERIES = [
     query("summary", SUMMARY_METRICS),
     query("country", ["views", "estimatedMinutesWatched", "subscribersGained"], ["country"]),
-    query("videos", ["estimatedMinutesWatched", "views"], ["video", "title"], limit=10,
+    query("videos", ["estimatedMinutesWatched", "views"], ["video"], limit=10,
           params={"sort": "-estimatedMinutesWatched"}),
     query("traffic", ["estimatedMinutesWatched"], ["insightTrafficSourceType"]),
     query("subscribers", ["subscriberCount"], api="youtube.channels"),
 ]
 YESTERDAY = "2026-12-01"
+MISSING_VIDEO = "noSuchVideo"
+MISSING_TITLE = "Video not found"
 
 
 def day_after(text):
@@ -63,19 +65,29 @@ class WorkerChecks:
     def rows_by_key(self, part, dimension_count):
         return {tuple(row[:dimension_count]): row[dimension_count:] for row in part["rows"]}
 
+    def titles_query(self):
+        """A youtube.videos query for every video of the dataset (more than
+        one videos.list call of 50), then an id the API does not know and
+        a repeated id."""
+        ids = sorted(self.titles) + [MISSING_VIDEO, sorted(self.titles)[0]]
+        return query("titles", [], ["video", "title"], api="youtube.videos",
+                     params={"ids": ids}, periods=(CURRENT,))
+
     def fetch_all(self, site, job_id):
-        reply, parts = self.cluster.fetch(site, QUERIES, job_id)
+        # Five queries over two periods, then the titles of one period.
+        reply, parts = self.cluster.fetch(site, QUERIES + [self.titles_query()], job_id)
         self.assertEqual(reply["type"], "fetch.reply", reply)
-        self.assertEqual(len(reply["parts"]), 10)
+        self.assertEqual(len(reply["parts"]), 11)
         for status in reply["parts"]:
             self.assertIsNone(status.get("error"), status)
             self.assertEqual(len(status["digest"]), 64)
-        self.assertEqual(len(parts), 10)
+        self.assertEqual(len(parts), 11)
         return parts
 
     def check_channel(self, site, job_id):
         ids = set(ytcluster.CHANNELS[site])
         parts = self.fetch_all(site, job_id)
+        self.check_titles(parts[("t-titles", CURRENT["label"])])
         for period in (CURRENT, PREVIOUS):
             label, start, end = period["label"], period["start"], period["end"]
             with self.subTest(period=label):
@@ -101,18 +113,24 @@ class WorkerChecks:
 
     def check_videos(self, part, ids, start, end):
         self.assertEqual([(column["name"], column["kind"]) for column in part["columns"]],
-                         [("video", "dimension"), ("title", "dimension"),
-                          ("estimatedMinutesWatched", "metric"), ("views", "metric")])
+                         [("video", "dimension"), ("estimatedMinutesWatched", "metric"),
+                          ("views", "metric")])
         expected = ytlib.sums(self.facts, ids, start, end, ["video"],
                               ["estimatedMinutesWatched", "views"])
-        for video, title, minutes, views in part["rows"]:
-            self.assertEqual(title, self.titles[video])
+        for video, minutes, views in part["rows"]:
             self.assertEqual([minutes, views], expected[(video,)])
         # Each id's top 10 come back, so the channel's top 10 are among them.
         self.assertLessEqual(len(part["rows"]), 10 * len(ids))
         top = sorted((value[0] for value in expected.values()), reverse=True)[:10]
-        got = sorted((row[2] for row in part["rows"]), reverse=True)[:10]
+        got = sorted((row[1] for row in part["rows"]), reverse=True)[:10]
         self.assertEqual(got, top)
+
+    def check_titles(self, part):
+        self.assertEqual([(column["name"], column["kind"]) for column in part["columns"]],
+                         [("video", "dimension"), ("title", "dimension")])
+        expected = [[video, self.titles[video]] for video in sorted(self.titles)]
+        expected.append([MISSING_VIDEO, MISSING_TITLE])
+        self.assertEqual(part["rows"], expected)
 
     def check_subscribers(self, part, ids, end):
         change = ytlib.sums(self.facts, ids, day_after(end), YESTERDAY, [],

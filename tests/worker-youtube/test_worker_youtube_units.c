@@ -1,7 +1,7 @@
 /*  Unit tests of the YouTube worker's pieces that need no server. They
-    cover the roll-up of result tables, the query checks and URLs (paging
-    and the availability probe included) and the per-channel-id in-flight
-    counter. They also cover the secret files of sd_oauth_user (modes,
+    cover the roll-up of result tables, the Data API body parsers, the
+    query checks and URLs (paging and the availability probe included) and
+    the per-channel-id in-flight counter. They also cover the secret files of sd_oauth_user (modes,
     format, atomic write).  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,11 +19,12 @@
 
 #include "sd_inflight.h"
 #include "sd_oauth_user.h"
+#include "sd_yt_data.h"
 #include "sd_yt_query.h"
 #include "sd_yt_rollup.h"
 
 static char *s_metric_names[] = {"estimatedMinutesWatched", "views"};
-static char *s_video_names[] = {"video", "title"};
+static char *s_video_names[] = {"video"};
 static sd_period s_periods[] = {{"current", "2026-11-01", "2026-11-30"}};
 
 static sd_query s_video_query(void)
@@ -33,7 +34,7 @@ static sd_query s_video_query(void)
         .table_id = "t-videos",
         .api = SD_YT_API_REPORTS,
         .metrics = {s_metric_names, 2},
-        .dimensions = {s_video_names, 2},
+        .dimensions = {s_video_names, 1},
         .params_json = "{\"sort\": \"-estimatedMinutesWatched\"}",
         .limit = 10,
         .periods = s_periods,
@@ -63,22 +64,20 @@ static void test_rollup_sums_rows_of_two_ids(void **state)
     assert_int_equal(sd_yt_rollup_add(rollup, s_table_body, strlen(s_table_body), error,
                                       sizeof error), 0);
     assert_int_equal(sd_yt_rollup_rows(rollup), 2);
-    assert_string_equal(sd_yt_rollup_video(rollup, 1), "bbbbbbbbbbb");
-    assert_int_equal(sd_yt_rollup_set_title(rollup, "aaaaaaaaaaa", "First & \"quoted\""), 0);
 
     sd_table_data table = {0};
     assert_int_equal(sd_yt_rollup_table(rollup, &table), 0);
-    assert_int_equal(table.column_count, 4);
-    assert_string_equal(table.columns[1].name, "title");
-    assert_string_equal(table.columns[2].unit, "minutes");
-    assert_string_equal(table.columns[3].unit, "count");
+    assert_int_equal(table.column_count, 3);
+    assert_string_equal(table.columns[0].name, "video");
+    assert_string_equal(table.columns[1].unit, "minutes");
+    assert_string_equal(table.columns[2].unit, "count");
     assert_int_equal(table.row_count, 2);
-    assert_string_equal(table.cells[1].as.s.ptr, "First & \"quoted\"");
-    assert_int_equal(table.cells[2].kind, SD_VALUE_INT);
-    assert_int_equal(table.cells[2].as.i, 60);
-    assert_int_equal(table.cells[3].as.i, 20);
-    assert_string_equal(table.cells[4 + 1].as.s.ptr, SD_YT_MISSING_TITLE);
-    assert_int_equal(table.cells[4 + 3].as.i, 14);
+    assert_string_equal(table.cells[0].as.s.ptr, "aaaaaaaaaaa");
+    assert_int_equal(table.cells[1].kind, SD_VALUE_INT);
+    assert_int_equal(table.cells[1].as.i, 60);
+    assert_int_equal(table.cells[2].as.i, 20);
+    assert_string_equal(table.cells[3].as.s.ptr, "bbbbbbbbbbb");
+    assert_int_equal(table.cells[3 + 2].as.i, 14);
     sd_table_data_clear(&table);
     sd_yt_rollup_destroy(&rollup);
     assert_null(rollup);
@@ -97,10 +96,10 @@ static void test_rollup_keeps_real_metrics_real(void **state)
     sd_table_data table = {0};
     assert_int_equal(sd_yt_rollup_table(rollup, &table), 0);
     assert_int_equal(table.row_count, 1);
-    assert_int_equal(table.cells[2].kind, SD_VALUE_FLOAT);
-    assert_true(table.cells[2].as.f > 3.4999 && table.cells[2].as.f < 3.5001);
-    assert_int_equal(table.cells[3].kind, SD_VALUE_INT);
-    assert_int_equal(table.cells[3].as.i, 5);
+    assert_int_equal(table.cells[1].kind, SD_VALUE_FLOAT);
+    assert_true(table.cells[1].as.f > 3.4999 && table.cells[1].as.f < 3.5001);
+    assert_int_equal(table.cells[2].kind, SD_VALUE_INT);
+    assert_int_equal(table.cells[2].as.i, 5);
     sd_table_data_clear(&table);
     sd_yt_rollup_destroy(&rollup);
 }
@@ -136,6 +135,95 @@ static void test_rollup_rejects_bad_tables(void **state)
 }
 
 //  -------------------------------------------------------------------------
+//  Data API bodies
+
+static void test_data_videos_parses_titles(void **state)
+{
+    (void)state;
+    const char *body = "{\"kind\": \"youtube#videoListResponse\", \"items\": ["
+                       "{\"id\": \"aaaaaaaaaaa\", \"snippet\": {\"title\": \"First & \\\"quoted\\\"\"}},"
+                       "{\"id\": \"bbbbbbbbbbb\", \"snippet\": {\"title\": \"\"}}]}";
+    sd_yt_video_title *items = NULL;
+    size_t count = 0;
+    char error[256] = "";
+    assert_int_equal(sd_yt_data_videos(body, strlen(body), &items, &count, error, sizeof error),
+                     0);
+    assert_int_equal(count, 2);
+    assert_string_equal(items[0].id, "aaaaaaaaaaa");
+    assert_string_equal(items[0].title, "First & \"quoted\"");
+    assert_string_equal(items[1].title, "");
+    sd_yt_video_titles_free(&items, count);
+    assert_null(items);
+
+    const char *none = "{\"items\": []}";
+    assert_int_equal(sd_yt_data_videos(none, strlen(none), &items, &count, error, sizeof error),
+                     0);
+    assert_int_equal(count, 0);
+    assert_null(items);
+}
+
+static void test_data_rejects_bad_bodies(void **state)
+{
+    (void)state;
+    static const char *const bodies[] = {
+        "not json",
+        "[]",
+        "{\"items\": {}}",
+        "{\"items\": [{\"id\": \"a\"}]}",
+        "{\"items\": [{\"id\": 7, \"snippet\": {\"title\": \"t\"}}]}",
+    };
+    for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+        sd_yt_video_title *items = NULL;
+        size_t count = 99;
+        char error[256] = "";
+        assert_int_equal(sd_yt_data_videos(bodies[i], strlen(bodies[i]), &items, &count, error,
+                                           sizeof error), -1);
+        assert_null(items);
+        assert_int_equal(count, 0);
+        assert_true(strlen(error) > 0);
+    }
+}
+
+static void test_data_channels_and_change(void **state)
+{
+    (void)state;
+    const char *body = "{\"items\": [{\"id\": \"UCa\", \"statistics\": "
+                       "{\"subscriberCount\": \"1234\"}}, {\"id\": \"UCb\", \"statistics\": "
+                       "{\"subscriberCount\": 56}}]}";
+    sd_yt_channel_count *items = NULL;
+    size_t count = 0;
+    char error[256] = "";
+    assert_int_equal(sd_yt_data_channels(body, strlen(body), &items, &count, error,
+                                         sizeof error), 0);
+    assert_int_equal(count, 2);
+    assert_string_equal(items[1].id, "UCb");
+    assert_int_equal(items[0].subscribers, 1234);
+    assert_int_equal(items[1].subscribers, 56);
+    sd_yt_channel_counts_free(&items, count);
+
+    const char *negative = "{\"items\": [{\"id\": \"UCa\", \"statistics\": "
+                           "{\"subscriberCount\": \"-1\"}}]}";
+    assert_int_equal(sd_yt_data_channels(negative, strlen(negative), &items, &count, error,
+                                         sizeof error), -1);
+
+    int64_t change = 99;
+    const char *row = "{\"rows\": [[12, 5]]}";
+    assert_int_equal(sd_yt_data_change(row, strlen(row), &change, error, sizeof error), 0);
+    assert_int_equal(change, 7);
+    assert_int_equal(sd_yt_data_change("{}", 2, &change, error, sizeof error), 0);
+    assert_int_equal(change, 0);
+    const char *two_rows = "{\"rows\": [[1, 0], [2, 0]]}";
+    assert_int_equal(sd_yt_data_change(two_rows, strlen(two_rows), &change, error,
+                                       sizeof error), -1);
+
+    char text[128];
+    const char *google = "{\"error\": {\"code\": 403, \"message\": \"quotaExceeded\"}}";
+    assert_string_equal(sd_yt_data_error(403, google, strlen(google), text, sizeof text),
+                        "HTTP 403: quotaExceeded");
+    assert_string_equal(sd_yt_data_error(502, "<html>", 6, text, sizeof text), "HTTP 502");
+}
+
+//  -------------------------------------------------------------------------
 //  Queries and URLs
 
 static void test_query_checks(void **state)
@@ -157,9 +245,10 @@ static void test_query_checks(void **state)
     assert_non_null(strstr(error, "\"ids\""));
 
     query = s_video_query();
-    char *only_title[] = {"title"};
-    query.dimensions = (sd_strings){only_title, 1};
+    char *with_title[] = {"video", "title"};
+    query.dimensions = (sd_strings){with_title, 2};
     assert_int_equal(sd_yt_query_check(&query, error, sizeof error), -1);
+    assert_non_null(strstr(error, SD_YT_API_VIDEOS));
 
     query = s_video_query();
     query.api = "ga4.runReport";
@@ -171,6 +260,36 @@ static void test_query_checks(void **state)
     assert_int_equal(sd_yt_query_check(&channels, error, sizeof error), 0);
     channels.metrics = (sd_strings){s_metric_names, 1};
     assert_int_equal(sd_yt_query_check(&channels, error, sizeof error), -1);
+}
+
+static void test_videos_query_checks(void **state)
+{
+    (void)state;
+    char error[512];
+    char *dimensions[] = {"video", "title"};
+    sd_query query = {.id = "titles", .api = SD_YT_API_VIDEOS, .dimensions = {dimensions, 2},
+                      .params_json = "{\"ids\": [\"a\", \"b\", \"a\"]}", .periods = s_periods,
+                      .period_count = 1};
+    assert_int_equal(sd_yt_query_check(&query, error, sizeof error), 0);
+    sd_strings ids = {0};
+    assert_int_equal(sd_yt_query_video_ids(&query, &ids, error, sizeof error), 0);
+    assert_int_equal(ids.count, 2);
+    assert_string_equal(ids.items[0], "a");
+    assert_string_equal(ids.items[1], "b");
+    sd_strings_clear(&ids);
+
+    static const char *const bad_params[] = {
+        "{}", "{\"ids\": []}", "{\"ids\": \"a,b\"}", "{\"ids\": [\"a,b\"]}",
+        "{\"ids\": [\"\"]}", "{\"ids\": [1]}", "{\"ids\": [\"a\"], \"sort\": \"x\"}",
+    };
+    for (size_t i = 0; i < sizeof bad_params / sizeof bad_params[0]; i++) {
+        query.params_json = (char *)bad_params[i];
+        assert_int_equal(sd_yt_query_check(&query, error, sizeof error), -1);
+    }
+    query.params_json = "{\"ids\": [\"a\"]}";
+    query.metrics = (sd_strings){s_metric_names, 1};
+    assert_int_equal(sd_yt_query_check(&query, error, sizeof error), -1);
+    assert_non_null(strstr(error, "no metrics"));
 }
 
 static void test_reports_urls(void **state)
@@ -385,7 +504,11 @@ int main(void)
         cmocka_unit_test(test_rollup_sums_rows_of_two_ids),
         cmocka_unit_test(test_rollup_keeps_real_metrics_real),
         cmocka_unit_test(test_rollup_rejects_bad_tables),
+        cmocka_unit_test(test_data_videos_parses_titles),
+        cmocka_unit_test(test_data_rejects_bad_bodies),
+        cmocka_unit_test(test_data_channels_and_change),
         cmocka_unit_test(test_query_checks),
+        cmocka_unit_test(test_videos_query_checks),
         cmocka_unit_test(test_reports_urls),
         cmocka_unit_test(test_page_and_views_urls),
         cmocka_unit_test(test_inflight_limits_each_key),
