@@ -5,7 +5,7 @@
 # whose source file or libraries are not part of the build is left out.
 set(STATSDASH_FUZZ_TARGETS
     proto mdp_broker mdwrk mdcli config period mustache render_csv sim_csv
-    ga_response yt_report oauth_token table_rows yt_data)
+    ga_response yt_report oauth_token table_rows yt_data ga_merge)
 
 set(fuzz_libraries_proto statsdash_common)
 set(fuzz_libraries_mdp_broker statsdash_broker)
@@ -21,6 +21,7 @@ set(fuzz_libraries_yt_report statsdash_worker_youtube)
 set(fuzz_libraries_oauth_token statsdash_common)
 set(fuzz_libraries_table_rows statsdash_proto)
 set(fuzz_libraries_yt_data statsdash_worker_youtube)
+set(fuzz_libraries_ga_merge statsdash_worker_ga)
 
 # The simulator is one executable, so its CSV reader is compiled in.
 set(fuzz_sources_sim_csv ${PROJECT_SOURCE_DIR}/simulator/sim_csv.c)

@@ -2,6 +2,7 @@
 #include "sd_ga_filter.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -159,24 +160,35 @@ static bool s_in_list_match(json_t *filter, const char *text)
     return false;
 }
 
-static bool s_leaf_match(json_t *leaf, const sd_strings *fields, const char *const *values)
+static bool s_text_match(json_t *leaf, const char *text)
 {
-    const char *name = json_string_value(json_object_get(leaf, "fieldName"));
-    char combined[S_FIELD_MAX];
-    const char *text;
-    int index = s_field_index(fields, name);
-    if (index >= 0) {
-        text = values[index];
-    } else {
-        snprintf(combined, sizeof combined, "%s / %s",
-                 values[s_field_index(fields, "sessionSource")],
-                 values[s_field_index(fields, "sessionMedium")]);
-        text = combined;
-    }
     json_t *string_filter = json_object_get(leaf, "stringFilter");
     if (string_filter)
         return s_string_match(string_filter, text);
     return s_in_list_match(json_object_get(leaf, "inListFilter"), text);
+}
+
+static bool s_leaf_match(json_t *leaf, const sd_strings *fields, const char *const *values)
+{
+    const char *name = json_string_value(json_object_get(leaf, "fieldName"));
+    int index = s_field_index(fields, name);
+    if (index >= 0)
+        return s_text_match(leaf, values[index]);
+
+    //  sessionSourceMedium: built whole, since a cut text would change
+    //  what ENDS_WITH, CONTAINS and EXACT see.
+    const char *source = values[s_field_index(fields, "sessionSource")];
+    const char *medium = values[s_field_index(fields, "sessionMedium")];
+    char buffer[S_FIELD_MAX];
+    char *combined = buffer;
+    size_t size = strlen(source) + strlen(medium) + sizeof " / ";
+    if (size > sizeof buffer && !(combined = malloc(size)))
+        return false;   //  NOTE: out of memory drops the row instead of failing the request.
+    snprintf(combined, size, "%s / %s", source, medium);
+    bool match = s_text_match(leaf, combined);
+    if (combined != buffer)
+        free(combined);
+    return match;
 }
 
 bool sd_ga_filter_match(json_t *expression, const sd_strings *fields, const char *const *values)

@@ -8,6 +8,9 @@
 
 #include "sd_ga_filter.h"
 
+//  s_add_row's result for a row that lacks a value the feed needs.
+#define S_ROW_INVALID (-2)
+
 //  The traffic source dimensions, in the order a merged request lists
 //  those it needs. sessionSourceMedium is made from the first two.
 static const char *s_traffic_dimensions[] = {"sessionSource", "sessionMedium",
@@ -417,27 +420,35 @@ static bool s_zero(json_t *value)
     return text && strtod(text, NULL) == 0.0;
 }
 
-//  Returns the feed's metric values of a row, or NULL when they are all
-//  zero (GA4 leaves such rows out) or memory runs out (*failed set).
-static json_t *s_pick_metrics(const sd_ga_feed *feed, size_t metric_count, json_t *values,
-                              bool *failed)
+//  Picks the feed's metric values of a row into *picked, which stays NULL
+//  when they are all zero (GA4 leaves such rows out). Returns 0, -1 when
+//  out of memory, or S_ROW_INVALID when the row lacks one of the values
+//  (only "totals" rows, which sd_ga_page_parse_json does not check, can).
+static int s_pick_metrics(const sd_ga_feed *feed, size_t metric_count, json_t *values,
+                          json_t **picked)
 {
-    json_t *picked = json_array();
+    *picked = NULL;
+    for (size_t i = 0; i < metric_count; i++) {
+        if (!json_array_get(values, feed->metrics[i]))
+            return S_ROW_INVALID;
+    }
+    json_t *metrics = json_array();
     bool zero = true;
-    for (size_t i = 0; picked && i < metric_count; i++) {
+    for (size_t i = 0; metrics && i < metric_count; i++) {
         json_t *value = json_array_get(values, feed->metrics[i]);
         zero = zero && s_zero(value);
-        if (json_array_append(picked, value) != 0) {
-            json_decref(picked);
-            picked = NULL;
+        if (json_array_append(metrics, value) != 0) {
+            json_decref(metrics);
+            metrics = NULL;
         }
     }
-    *failed = picked == NULL;
-    if (zero) {
-        json_decref(picked);
-        return NULL;
-    }
-    return picked;
+    if (!metrics)
+        return -1;
+    if (zero)
+        json_decref(metrics);
+    else
+        *picked = metrics;
+    return 0;
 }
 
 //  Returns the feed's dimension values of a request row, or NULL.
@@ -492,7 +503,8 @@ typedef struct {
     size_t range_count;
 } s_shape;
 
-//  Appends the feed row made of a request row to rows. Returns 0 or -1.
+//  Appends the feed row made of a request row to rows. Returns 0, -1 when
+//  out of memory, or S_ROW_INVALID.
 static int s_add_row(const s_shape *shape, json_t *row, bool totals, json_t *rows)
 {
     size_t tag = shape->request->query.dimensions.count;
@@ -502,11 +514,11 @@ static int s_add_row(const s_shape *shape, json_t *row, bool totals, json_t *row
         return 0;
     if (!totals && !s_row_passes(shape->request, shape->feed, values))
         return 0;
-    bool failed = false;
-    json_t *metrics = s_pick_metrics(shape->feed, shape->metric_count,
-                                     json_object_get(row, "metricValues"), &failed);
+    json_t *metrics;
+    int rc = s_pick_metrics(shape->feed, shape->metric_count,
+                            json_object_get(row, "metricValues"), &metrics);
     if (!metrics)
-        return failed ? -1 : 0;
+        return rc;
     json_t *dimensions = totals ? json_array()
                                 : s_pick_dimensions(shape->feed, shape->dimension_count, values);
     if (dimensions && shape->range_count > 1 &&
@@ -605,6 +617,12 @@ json_t *sd_ga_feed_report(const sd_ga_request *request, const sd_ga_feed *feed,
     json_array_foreach(source, i, row) {
         if (rc == 0)
             rc = s_add_row(&shape, row, totals, rows);
+    }
+    if (rc == S_ROW_INVALID) {
+        json_decref(rows);
+        snprintf(error, error_size, "a \"totals\" row has fewer metric values than the "
+                 "request's %zu metrics", request->query.metrics.count);
+        return NULL;
     }
     json_t *derived = NULL;
     if (rc == 0)

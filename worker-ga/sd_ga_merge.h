@@ -85,7 +85,8 @@ void sd_ga_requests_free(sd_ga_request **requests, size_t request_count);
 //  false are left out. Totals are taken from the first page only. Returns
 //  a new reference (the report itself for a direct feed that needs every
 //  range), or NULL with error filled when the report lacks the totals
-//  that the request asked for, or memory runs out.
+//  that the request asked for, a totals row lacks a metric value, or
+//  memory runs out.
 json_t *sd_ga_feed_report(const sd_ga_request *request, const sd_ga_feed *feed,
                           const sd_query *feed_query, json_t *report, const sd_period *ranges,
                           const bool *needed, size_t range_count, bool first_page, char *error,
