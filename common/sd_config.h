@@ -60,7 +60,7 @@ typedef struct {
 //  Default and maximum of ga.concurrent_jobs and youtube.concurrent_jobs:
 //  the requests (fetch jobs and availability checks) that one fetch worker
 //  process runs at once, through as many MDP worker connections.
-#define SD_CONFIG_CONCURRENT_JOBS_DEFAULT 16
+#define SD_CONFIG_CONCURRENT_JOBS_DEFAULT 32
 #define SD_CONFIG_CONCURRENT_JOBS_MAX 64
 
 typedef struct {

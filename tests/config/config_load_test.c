@@ -236,7 +236,7 @@ static void s_assert_defaults(const sd_config *config)
     assert_null(config->ga.token_uri);
     assert_int_equal(config->ga.site_count, 0);
     assert_int_equal(config->ga.page_size, 10000);
-    assert_int_equal(config->ga.concurrent_jobs, 16);
+    assert_int_equal(config->ga.concurrent_jobs, 32);
     assert_int_equal(config->ga.cache.max_bytes, 268435456);
     assert_string_equal(config->ga.source_blacklist.items[0], "google");
     assert_string_equal(config->ga.source_blacklist.items[1], "(direct)");
@@ -246,7 +246,7 @@ static void s_assert_defaults(const sd_config *config)
     assert_null(config->youtube.content_owner);
     assert_int_equal(config->youtube.max_in_flight, 10);
     assert_int_equal(config->youtube.page_size, 10000);
-    assert_int_equal(config->youtube.concurrent_jobs, 16);
+    assert_int_equal(config->youtube.concurrent_jobs, 32);
     assert_null(config->youtube.owner_refresh_token_file);
     assert_int_equal(config->reporter.deadline_ms, 120000);
     assert_int_equal(config->reporter.table_margin_ms, 3000);
