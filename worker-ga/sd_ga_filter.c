@@ -181,10 +181,14 @@ static bool s_leaf_match(json_t *leaf, const sd_strings *fields, const char *con
     const char *medium = values[s_field_index(fields, "sessionMedium")];
     char buffer[S_FIELD_MAX];
     char *combined = buffer;
-    size_t size = strlen(source) + strlen(medium) + sizeof " / ";
+    size_t source_length = strlen(source);
+    size_t medium_length = strlen(medium);
+    size_t size = source_length + medium_length + sizeof " / ";
     if (size > sizeof buffer && !(combined = malloc(size)))
         return false;   //  NOTE: out of memory drops the row instead of failing the request.
-    snprintf(combined, size, "%s / %s", source, medium);
+    memcpy(combined, source, source_length);
+    memcpy(combined + source_length, " / ", 3);
+    memcpy(combined + source_length + 3, medium, medium_length + 1);
     bool match = s_text_match(leaf, combined);
     if (combined != buffer)
         free(combined);
