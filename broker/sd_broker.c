@@ -16,6 +16,9 @@
 #define SD_BROKER_QUEUE_LIMIT_DEFAULT 1000
 #define SD_BROKER_ROUTER_BATCH 64
 
+//  Maximum length of the topic that a subscription log line shows.
+#define SD_BROKER_TOPIC_LOG_MAX 80
+
 bool sd_broker_peer_warning_allowed(sd_broker *self)
 {
     int64_t second = zclock_mono() / 1000;
@@ -126,29 +129,54 @@ static int s_handle_router(zloop_t *loop, zsock_t *socket, void *arg)
     return 0;
 }
 
-//  Moves one message from one bus socket to the other: publications
-//  XSUB to XPUB, subscriptions XPUB to XSUB.
-static void s_forward(zsock_t *from, zsock_t *to, const char *what)
-{
-    zmsg_t *msg = zmsg_recv(from);
-    if (msg && sd_mdp_send(to, &msg) != 0 && errno != EAGAIN)
-        sd_warning("bus %s not forwarded: %s", what, zmq_strerror(errno));
-    zmsg_destroy(&msg);
-}
-
+//  Forwards one publication from the XSUB to the XPUB.
 static int s_handle_xsub(zloop_t *loop, zsock_t *socket, void *arg)
 {
     (void)loop;
     sd_broker *self = arg;
-    s_forward(socket, self->xpub, "message");
+    zmsg_t *msg = zmsg_recv(socket);
+    if (msg && sd_mdp_send(self->xpub, &msg) != 0 && errno != EAGAIN)
+        sd_warning("bus message not forwarded: %s", zmq_strerror(errno));
+    zmsg_destroy(&msg);
     return 0;
 }
 
+//  Logs a subscription that reached the XPUB. The XSUB subscribed to every
+//  topic at start, so subscriptions end here. From this log line on, the
+//  XPUB delivers the topic, and tests wait for the line.
 static int s_handle_xpub(zloop_t *loop, zsock_t *socket, void *arg)
 {
     (void)loop;
-    sd_broker *self = arg;
-    s_forward(socket, self->xsub, "subscription");
+    (void)arg;
+    zframe_t *frame = zframe_recv(socket);
+    if (!frame)
+        return 0;
+    const uint8_t *data = zframe_data(frame);
+    size_t size = zframe_size(frame);
+    if (size == 0 || data[0] > 1) {
+        sd_warning("bus message from a subscriber dropped: not a subscription, %zu bytes", size);
+    } else {
+        char topic[SD_BROKER_TOPIC_LOG_MAX + 1];
+        size_t length = size - 1 < SD_BROKER_TOPIC_LOG_MAX ? size - 1 : SD_BROKER_TOPIC_LOG_MAX;
+        for (size_t i = 0; i < length; i++)
+            topic[i] = data[i + 1] > 0x20 && data[i + 1] < 0x7f ? (char)data[i + 1] : '?';
+        topic[length] = '\0';
+        sd_info("bus subscription %s topic=%s", data[0] ? "added" : "removed", topic);
+    }
+    zframe_destroy(&frame);
+    return 0;
+}
+
+//  Subscribes the XSUB to every topic, so that publishers send every message
+//  to the broker, whatever the subscribers asked for. libzmq sends the
+//  subscription again to each publisher that connects later.
+static int s_subscribe_all(sd_broker *self)
+{
+    static const uint8_t all = 1;
+    if (zmq_send(zsock_resolve(self->xsub), &all, 1, 0) != 1) {
+        sd_error("bus XSUB subscription failed: %s", zmq_strerror(errno));
+        return -1;
+    }
     return 0;
 }
 
@@ -259,7 +287,7 @@ static int s_bind_all(sd_broker *self, const sd_config_broker *config)
     if (self->router)
         self->xsub = s_bind(self, ZMQ_XSUB, publish, max_bytes, "bus XSUB (publishers)",
                             &self->bus_publish_endpoint);
-    if (self->xsub)
+    if (self->xsub && s_subscribe_all(self) == 0)
         self->xpub = s_bind(self, ZMQ_XPUB, subscribe, max_bytes, "bus XPUB (subscribers)",
                             &self->bus_subscribe_endpoint);
     return self->xpub ? 0 : -1;

@@ -185,10 +185,14 @@ class Chain:
             self.services.start(name, [binary, "-c", self.config])
         chain.wait_for(self.services, self.live, 60,
                        "`statsdash status` to show a ga worker and a report worker")
+        # The broker logs a subscription once its XPUB delivers the topic.
+        # Parts published before that line would be lost.
+        broker_log = os.path.join(self.logs, "broker.log")
         chain.wait_for(self.services,
-                       lambda: chain.log_contains(os.path.join(self.logs, "aggregator.log"),
-                                                  "subscribed topic="),
-                       30, "the aggregator to subscribe to the table bus")
+                       lambda: chain.log_contains(broker_log, "bus subscription added topic=raw.")
+                       and chain.log_contains(broker_log,
+                                              "bus subscription added topic=table.scheduler-it."),
+                       30, "the aggregator's and the reporter's bus subscriptions")
 
     def live(self):
         counts = chain.worker_counts(self.args.bin_statsdash, self.config)
