@@ -290,6 +290,10 @@ static int s_bind_all(sd_broker *self, const sd_config_broker *config)
     if (self->xsub && s_subscribe_all(self) == 0)
         self->xpub = s_bind(self, ZMQ_XPUB, subscribe, max_bytes, "bus XPUB (subscribers)",
                             &self->bus_subscribe_endpoint);
+    //  Verbose: every subscriber's subscription is logged, not only the
+    //  first one to a topic.
+    if (self->xpub)
+        zsock_set_xpub_verbose(self->xpub, 1);
     return self->xpub ? 0 : -1;
 }
 

@@ -431,6 +431,13 @@ def services_live(statsdash, config):
     return counts.get("ga", 0) >= 2 * GA_CONCURRENT_JOBS and counts.get("report", 0) >= 1
 
 
+def subscription_count(broker_log, topic):
+    """Return how many bus subscriptions to topics starting with topic the
+    broker has logged."""
+    with open(broker_log, "rb") as log:
+        return log.read().count(b"bus subscription added topic=" + topic.encode())
+
+
 def log_contains(path, text):
     with open(path, "rb") as log:
         return text.encode() in log.read()
@@ -473,10 +480,13 @@ def start_chain(args, services, directory, dataset, sites, shards=1):
 
     wait_for(services, lambda: services_live(args.bin_statsdash, config), 60,
              "`statsdash status` to show 2 ga workers and a report worker")
-    # Parts published before the aggregator subscribes would be lost.
-    wait_for(services, lambda: all(log_contains(log, "subscribed topic=")
-                                   for log in aggregator_logs), 30,
-             "the aggregators to subscribe to the table bus")
+    # Parts published before an aggregator's subscription reaches the
+    # broker would be lost. The broker logs each subscription once its XPUB
+    # delivers the topic.
+    broker_log = os.path.join(directory, "broker.log")
+    wait_for(services, lambda: subscription_count(broker_log, "raw.") >= len(aggregator_logs)
+             and subscription_count(broker_log, "table.") >= 1, 30,
+             "the aggregators' and the reporter's bus subscriptions")
     return config
 
 

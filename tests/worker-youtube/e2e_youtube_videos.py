@@ -273,8 +273,11 @@ def start_chain(args, services, directory, dataset, mode):
     services.start("worker-youtube", [args.bin_worker_youtube, "-c", config])
     services.start("aggregator", [args.bin_aggregator, "-c", config])
     services.start("reporter", [args.bin_reporter, "-c", config])
-    for name, text in (("worker-youtube", "started"), ("aggregator", "subscribed topic="),
-                       ("reporter", "reporter ready")):
+    # The broker logs each bus subscription once its XPUB delivers the
+    # topic. Parts published before that would be lost.
+    for name, text in (("worker-youtube", "started"), ("broker", "bus subscription added topic=raw."),
+                       ("reporter", "reporter ready"),
+                       ("broker", "bus subscription added topic=table.")):
         log_path = os.path.join(directory, name + ".log")
         wait_for(services, lambda: log_contains(log_path, text), 60, name + " to start")
     broker_log = os.path.join(directory, "broker.log")
