@@ -148,9 +148,14 @@ static int s_handle_xpub(zloop_t *loop, zsock_t *socket, void *arg)
 {
     (void)loop;
     (void)arg;
-    zframe_t *frame = zframe_recv(socket);
-    if (!frame)
+    //  The whole message is read, so that frames after the first one of a
+    //  peer's multipart message do not come back as messages of their own.
+    zmsg_t *msg = zmsg_recv(socket);
+    zframe_t *frame = msg ? zmsg_first(msg) : NULL;
+    if (!frame) {
+        zmsg_destroy(&msg);
         return 0;
+    }
     const uint8_t *data = zframe_data(frame);
     size_t size = zframe_size(frame);
     if (size == 0 || data[0] > 1) {
@@ -163,7 +168,7 @@ static int s_handle_xpub(zloop_t *loop, zsock_t *socket, void *arg)
         topic[length] = '\0';
         sd_info("bus subscription %s topic=%s", data[0] ? "added" : "removed", topic);
     }
-    zframe_destroy(&frame);
+    zmsg_destroy(&msg);
     return 0;
 }
 
