@@ -5,7 +5,7 @@
     one of six sets of query groups (byte / 3 % 6) that sd_ga_plan_requests
     turns into requests, the dateRanges no feed needs (byte / 18 % 8, bit i
     for range i) and whether the body is the first page (byte < 144). The
-    groups are a country query with a totals query riding on it, and
+    groups are a country query with a totals query sharing its request, and
     traffic source queries with an inList blacklist, an EXACT "Organic
     Social" filter and an orGroup of ENDS_WITH and case-sensitive CONTAINS.
     The rest is the response body, read with jansson as the worker reads it.
@@ -88,9 +88,9 @@ static const s_filter s_filters[S_QUERY_COUNT] = {S_FILTER_NONE,      S_FILTER_N
 
 //  Sets of groups (indexes into s_queries, -1 ends a set).
 static const int s_sets[6][S_QUERY_COUNT + 1] = {
-    {0, 1, -1},                     //  totals riding on country
+    {0, 1, -1},                     //  totals sharing the country request
     {2, 3, 4, 5, -1},               //  one merged traffic request
-    {2, 3, 1, -1},                  //  totals riding on a merged traffic request
+    {2, 3, 1, -1},                  //  totals sharing a merged traffic request
     {4, 5, 0, 1, -1},               //  traffic, country and totals
     {3, 1, -1},                     //  one filtered traffic query alone
     {0, 1, 2, 3, 4, 5, -1},
@@ -307,8 +307,8 @@ static void s_check_error(const char *what, const char *error)
 {
     if (error[0] == '\0')
         fuzz_fail("%s failed without an error text", what);
-    //  The texts of allocation failures start so, while other texts may
-    //  quote input that contains the words.
+    //  Allocation failure texts start with "out of memory", while other
+    //  texts may quote input that contains those words.
     if (strncmp(error, "out of memory", strlen("out of memory")) == 0)
         fuzz_fail("%s failed with \"%s\", but no allocation failed", what, error);
 }

@@ -61,8 +61,8 @@ static void s_check_text(const char *text, const char *what)
     }
 }
 
-//  Checks the outcome every parser shares: an error text exactly when the
-//  body was rejected, and no items then.
+//  Checks the outcome that every parser shares: a rejected body comes with
+//  an error text and no items.
 static void s_check_outcome(int rc, const void *items, size_t count, const char *error,
                             size_t body_size)
 {

@@ -75,12 +75,12 @@ sd_msg *sd_compose_reply(const sd_plan *plan, sd_msg *const *tables, const sd_ou
     size_t format_count = formats->count ? formats->count : 1;
     if (!entries || !msg)
         goto fail;
-    size_t shown = 0;
+    size_t visible_count = 0;
     for (size_t t = 0; t < plan->table_count; t++) {
         if (plan->tables[t].def->hidden)
             continue;
-        entries[shown].def = plan->tables[t].def;
-        entries[shown++].table = tables[t] ? &tables[t]->as.table_normalized : NULL;
+        entries[visible_count].def = plan->tables[t].def;
+        entries[visible_count++].table = tables[t] ? &tables[t]->as.table_normalized : NULL;
     }
     const char *status = outcome->partial ? "partial" : "complete";
     sd_document document = {
@@ -93,7 +93,7 @@ sd_msg *sd_compose_reply(const sd_plan *plan, sd_msg *const *tables, const sd_ou
         .warnings = &outcome->warnings,
         .quality = sd_outcome_quality(outcome, plan->report->service),
         .tables = entries,
-        .table_count = shown,
+        .table_count = visible_count,
         .csv_single_table = plan->report->csv_single_table,
     };
 

@@ -336,12 +336,12 @@ static int s_render(s_mail *mail, const sd_plan *plan, sd_msg *const *tables,
                                         sizeof *entries);
     if (!entries)
         return -1;
-    size_t shown = 0;
+    size_t visible_count = 0;
     for (size_t t = 0; t < plan->table_count; t++) {
         if (plan->tables[t].def->hidden)
             continue;
-        entries[shown].def = plan->tables[t].def;
-        entries[shown++].table = tables[t] ? &tables[t]->as.table_normalized : NULL;
+        entries[visible_count].def = plan->tables[t].def;
+        entries[visible_count++].table = tables[t] ? &tables[t]->as.table_normalized : NULL;
     }
     sd_document document = {
         .report = plan->report->name,
@@ -353,7 +353,7 @@ static int s_render(s_mail *mail, const sd_plan *plan, sd_msg *const *tables,
         .warnings = &outcome->warnings,
         .quality = sd_outcome_quality(outcome, plan->report->service),
         .tables = entries,
-        .table_count = shown,
+        .table_count = visible_count,
         .csv_single_table = plan->report->csv_single_table,
     };
     mail->html = sd_render_html_mail(&document, &mail->images, &mail->text, NULL);

@@ -248,15 +248,16 @@ static json_t *s_filter(const sd_query_def *query, const sd_config *config,
     return all;
 }
 
-//  Sets "ids" of params to the parent values when the query lists
-//  SD_FILTER_PARENT_IDS, and *empty when there are none. Returns 0 or -1.
+//  Sets "ids" of params to the parent values when the query has the
+//  SD_FILTER_PARENT_IDS filter, and sets *empty when there are none.
+//  Returns 0 or -1.
 static int s_set_ids(json_t *params, const sd_query_def *query,
                      const sd_strings *parent_values, bool *empty)
 {
-    bool listed = false;
+    bool has_parent_ids = false;
     for (size_t i = 0; i < SD_CATALOG_MAX_FILTERS && query->filters[i]; i++)
-        listed = listed || query->filters[i] == SD_FILTER_PARENT_IDS;
-    if (!listed)
+        has_parent_ids = has_parent_ids || query->filters[i] == SD_FILTER_PARENT_IDS;
+    if (!has_parent_ids)
         return 0;
     json_t *ids = json_array();
     for (size_t i = 0; ids && parent_values && i < parent_values->count; i++) {

@@ -1,7 +1,7 @@
 /*  sd_yt_data: parses the YouTube API bodies that are not result tables
-    of reports.query: channels.list and videos.list responses of the Data
-    API, the one-row subscriber change table of reports.query, and Google
-    error bodies.
+    of reports.query. These are the channels.list and videos.list
+    responses of the Data API, the one-row subscriber change table of
+    reports.query, and Google error bodies.
 
     The parsers take a body of any bytes (not NUL-terminated) and return
     plain results that the caller owns, so that they can be fuzzed apart
@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-//  The title a titles table shows for a video that videos.list did not
+//  Title that a titles table contains for a video that videos.list did not
 //  return (deleted, private, or an id that never existed).
 #define SD_YT_MISSING_TITLE "Video not found"
 
@@ -32,9 +32,9 @@ typedef struct {
 } sd_yt_video_title;
 
 //  Parses a channels.list body: an object whose "items" (optional) is an
-//  array of objects with a string "id" and statistics.subscriberCount, a
-//  string of 1 to 18 decimal digits (as the Data API sends it) or a JSON
-//  integer of at least 0.
+//  array of objects with a string "id" and statistics.subscriberCount.
+//  The count is a string of 1 to 18 decimal digits (as the Data API sends
+//  it) or a JSON integer of at least 0.
 //  Returns 0 with *items (NULL when there are none) and *count set, or -1
 //  with error filled.
 int sd_yt_data_channels(const char *body, size_t size, sd_yt_channel_count **items,

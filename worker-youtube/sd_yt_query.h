@@ -47,8 +47,9 @@
 //  maxResults that reports.query accepts with the video dimension.
 #define SD_YT_VIDEO_MAX_RESULTS 200
 
-//  Ids a youtube.videos query may list: 20 videos.list calls. A report
-//  requests the titles of the videos it shows, far fewer than that.
+//  Maximum number of ids in a youtube.videos query, which makes 20
+//  videos.list calls of SD_YT_LIST_MAX_IDS ids. A report requests only
+//  the titles of the videos it shows, far fewer than that.
 #define SD_YT_VIDEOS_MAX_IDS 1000
 
 //  Checks that the worker can run the query. Returns 0, or -1 with error

@@ -323,7 +323,7 @@ static void s_use_youtube_config(fixture *f)
     int fd = mkstemp(path);
     FILE *file = fdopen(fd, "w");
     assert_non_null(file);
-    //  The token file is only named: planning does not read it.
+    //  Planning does not read the token file, so the file need not exist.
     fputs("{\"youtube\": {\"channels\": {\"Games TV\": [{\"id\": "
           "\"UCgames00000000000000001\", \"refresh_token_file\": \"/nonexistent/1.token\"}]}}}\n",
           file);
@@ -352,7 +352,7 @@ static void finish_lookup_titles(void **state)
     static const s_row titles[] = {{{"vid-b", "Second"}, {0}}, {{"vid-a", "First"}, {0}}};
     s_table(f, "video_titles", title_columns, 2, 0, titles, 2);
     assert_int_equal(sd_finish_tables(f->plan, f->tables), 0);
-    //  The title comes right after the video, as the catalog lists the keys.
+    //  The title column follows the video column, in the catalog's key order.
     assert_int_equal(top->data.column_count, 4);
     assert_string_equal(top->data.columns[2].name, "title");
     assert_int_equal(top->data.columns[2].kind, SD_COLUMN_DIMENSION);
@@ -369,7 +369,7 @@ static void finish_lookup_without_titles(void **state)
     s_use_youtube_config(f);
     s_plan(f, "youtube", "MONTHLY", "2026-11-30");
     sd_table_normalized *top = s_table(f, "top_videos", s_video_columns, 2, 1, s_videos, 2);
-    //  The titles table never arrived (its job failed): the ids stay, the
+    //  Without a titles table (its job failed), the video ids stay and the
     //  titles are null.
     assert_int_equal(sd_finish_tables(f->plan, f->tables), 0);
     assert_int_equal(top->data.row_count, 2);

@@ -362,8 +362,8 @@ static const sd_query *s_job_query(const sd_plan *plan, size_t job, const char *
     return NULL;
 }
 
-//  Hands the two parents of ga-core's dependent tables to the plan:
-//  referring_sites first, which plans nothing yet, then social_networks.
+//  Passes the two parent tables of ga-core's dependent tables to the plan,
+//  referring_sites first (which plans nothing yet) and then social_networks.
 //  Returns the number of jobs the second parent planned.
 static int s_plan_both_parents(sd_plan *plan, sd_msg *referrers, sd_msg *networks)
 {
@@ -390,8 +390,8 @@ static void dependents_referring_articles(void **state)
         char id[128];
         snprintf(id, sizeof id, "%s.%s.dependents", plan->id_prefix, s_sites[j - first]);
         assert_string_equal(job->job_id, id);
-        //  Both dependent tables in one job, one query each whatever the
-        //  number of sources.
+        //  The job contains both dependent tables, with one query each for
+        //  any number of sources.
         assert_int_equal(job->query_count, 2);
         const sd_query *query = s_job_query(plan, j, "referring_articles");
         assert_non_null(query);
@@ -448,7 +448,7 @@ static void dependents_empty_parent(void **state)
     fixture *f = *state;
     sd_plan *plan = s_plan(f, "ga-core", "WOW_DAILY", "2026-12-01");
     sd_msg *parent = s_parent("sessionSource", NULL, 0);
-    //  A network that the map does not name has no sources to filter on.
+    //  A network missing from the map has no sources to filter on.
     static const char *const networks[] = {"Nowhere"};
     sd_msg *unknown = s_parent("sessionSource", networks, 1);
     size_t jobs = plan->job_count;
@@ -466,8 +466,8 @@ static void dependents_empty_parent(void **state)
     sd_msg_destroy(&parent);
 }
 
-//  One dependent table with nothing to fetch leaves the other one's jobs
-//  with one query each, named for that table.
+//  When one dependent table has nothing to fetch, each job of the other
+//  table has one query, named for that table.
 static void dependents_one_empty(void **state)
 {
     fixture *f = *state;
@@ -654,8 +654,8 @@ static void youtube_tables(void **state)
     assert_string_equal(matrix->args.items[2], "estimatedMinutesWatched");
 }
 
-//  The titles of the top videos come from one job on the first channel,
-//  whatever the number of channels, with the parent rows' video ids.
+//  One job on the first channel fetches the titles of the top videos for
+//  any number of channels, using the video ids of the parent rows.
 static void youtube_titles_one_job(void **state)
 {
     fixture *f = *state;

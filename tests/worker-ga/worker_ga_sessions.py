@@ -4,12 +4,12 @@ processes: the simulator, the broker and one or two workers.
 
 An MDP/0.1 worker processes one request at a time, so a worker process with
 concurrent_jobs 3 registers 3 MDP workers with the broker. The tests check
-that the broker lists 3 workers for "ga", that three slow fetch jobs sent at
-once are all held by the one process at the same time (mmi.status: 0 idle,
-0 queued), that they share the per-property limit ga.max_in_flight (the
-simulator's peak of requests in flight for the property), and that each
-client gets exactly one reply with its own job id, also after the process
-that held the three jobs is killed.
+that the broker lists 3 workers for "ga" and that three slow fetch jobs sent
+at once all run in the one process at the same time (mmi.status: 0 idle,
+0 queued). They check that the jobs share the per-property limit
+ga.max_in_flight, measured as the simulator's peak of requests in flight for
+the property. Each client must get exactly one reply with its own job id,
+also after the process that ran the three jobs is killed.
 
 The simulator delays every API response by LATENCY_MS, so that a job stays
 in progress long enough to be observed. Sums are computed from the
@@ -37,7 +37,7 @@ LATENCY_MS = 1000
 JOBS = 3
 PROPERTY = "310000003"
 SITE = "retrotech.example"
-# Generous deadlines: every wait ends as soon as its condition holds.
+# Generous deadlines: every wait ends as soon as its condition is met.
 STATE_TIMEOUT_S = 30
 SETTLE_S = 2
 
@@ -152,7 +152,8 @@ class SessionTest(stack.StackTest):
             self.assertEqual(bodies[0]["job_id"], job_id)
 
     def jobs_started(self, name, job_ids):
-        """Return the job ids of job_ids whose start the log name shows."""
+        """Return the job ids of job_ids with a "job started" line in the log of
+        process name."""
         lines = [line for line in self.stack.log_text(name).splitlines()
                  if "job started" in line]
         return [job_id for job_id in job_ids

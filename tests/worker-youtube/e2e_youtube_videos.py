@@ -83,7 +83,7 @@ def report_periods(report):
 
 
 def top_videos(facts, channel_id, start, end):
-    """The top videos of one channel id with their watch time, as
+    """Returns the top videos of one channel id with their watch time, as
     reports.query sorted by -estimatedMinutesWatched with maxResults 10
     returns them (ties by video id)."""
     minutes = {}
@@ -222,10 +222,10 @@ def mint_refresh_token(api_base, channel_id):
 
 
 def write_config(directory, api_base, mode):
-    """Writes the config of mode "mine" (a refresh token per channel id),
-    "owner" (contentOwner==CONTENT_OWNER with one user token of the first
-    channel id, whom the simulator lets manage the owner) or "broken"
-    (as "mine", with a Data API base where every call gets HTTP 404)."""
+    """Writes the config of one mode. "mine" has a refresh token per channel
+    id. "owner" has contentOwner==CONTENT_OWNER with one user token of the
+    first channel id, which the simulator lets manage the owner. "broken"
+    is "mine" with a Data API base where every call gets HTTP 404."""
     client = dict(CLIENT, token_uri=api_base + "/token")
     secret = write_secret(directory, "client_secret.json", json.dumps({"installed": client}))
     channels = {}
@@ -327,9 +327,9 @@ def check_report(report, stats, facts, titles):
     check(table_videos == expected, "the table shows %r; the CSV gives %r"
           % (sorted(table_videos), sorted(expected)))
     for row in rows:
-        wanted = titles.get(row["video"], MISSING_TITLE)
-        check(row.get("title") == wanted, "video %s has the title %r; youtube-videos.csv "
-              "gives %r" % (row["video"], row.get("title"), wanted))
+        expected_title = titles.get(row["video"], MISSING_TITLE)
+        check(row.get("title") == expected_title, "video %s has the title %r; youtube-videos.csv "
+              "gives %r" % (row["video"], row.get("title"), expected_title))
     endpoints = stats["endpoints"]
     calls = endpoints.get("videos.list", {}).get("requests", 0)
     bound = math.ceil(len(expected) / VIDEOS_PER_CALL)
