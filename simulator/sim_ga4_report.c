@@ -21,7 +21,7 @@ typedef struct {
     uint32_t *slots;                        //  group index + 1; 0 is empty
     size_t slot_count;                      //  a power of two above twice count
     size_t key_count;
-    int64_t totals[SIM_GA4_DATE_RANGES_MAX][SIM_GA4_METRIC_COUNT];  //  per date range
+    int64_t totals[SIM_GA4_DATE_RANGES_MAX][SIM_GA4_METRIC_COUNT];  //  metric sums per date range
 } s_table;
 
 //  What the row comparator needs.
@@ -250,10 +250,10 @@ static json_t *s_row(const s_sort_context *context, const s_group *group)
 
 //  Builds the "totals" of metricAggregations TOTAL: one row per date range,
 //  in request order, over every matching row whatever the offset and
-//  limit. As in GA4, the dateRange dimension holds the range's name and
-//  every other dimension "RESERVED_TOTAL".
+//  limit. As in GA4, the dateRange dimension contains the range's name and
+//  every other dimension contains "RESERVED_TOTAL".
 //  NOTE: the metrics are sums over the dataset's rows, so totalUsers is a
-//  sum too; GA4 counts each user once in a total.
+//  sum too, whereas GA4 counts each user once in a total.
 static json_t *s_totals(const sim_ga4_query *query, const s_table *table)
 {
     json_t *totals = json_array();

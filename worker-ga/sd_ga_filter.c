@@ -1,4 +1,4 @@
-/*  sd_ga_filter: local evaluation of GA4 dimension filters.  */
+/*  sd_ga_filter: evaluates GA4 dimension filters in the worker.  */
 #include "sd_ga_filter.h"
 
 #include <stdio.h>
@@ -38,7 +38,8 @@ static bool s_ascii(const char *text)
     return true;
 }
 
-//  Returns true when text may be matched with caseSensitive as given.
+//  Returns true when text is a string that the evaluator can match with
+//  the given caseSensitive, which needs ASCII text unless it is true.
 static bool s_text_supported(json_t *text, json_t *case_sensitive)
 {
     return json_is_string(text) &&
@@ -175,8 +176,8 @@ static bool s_leaf_match(json_t *leaf, const sd_strings *fields, const char *con
     if (index >= 0)
         return s_text_match(leaf, values[index]);
 
-    //  sessionSourceMedium: built whole, since a cut text would change
-    //  what ENDS_WITH, CONTAINS and EXACT see.
+    //  Build sessionSourceMedium in full, because a truncated text would
+    //  change the result of ENDS_WITH, CONTAINS and EXACT.
     const char *source = values[s_field_index(fields, "sessionSource")];
     const char *medium = values[s_field_index(fields, "sessionMedium")];
     char buffer[S_FIELD_MAX];

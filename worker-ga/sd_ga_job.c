@@ -226,21 +226,21 @@ static void s_call_queue_page(sd_ga_call *call)
     call->state = SD_GA_CALL_QUEUED;
 }
 
-//  Keeps a page's rows of the closed periods of a feed for the cache. Out
-//  of memory only stops the call from storing the feed's periods.
+//  Saves a page's rows of the closed periods of a feed for the cache. When
+//  out of memory, the call only skips storing the feed's periods.
 static void s_feed_keep(sd_ga_call *call, size_t f, json_t *report, const sd_ga_page *page)
 {
-    sd_ga_period_rows *kept = &call->feeds[f].kept;
-    if (sd_ga_period_rows_add(kept, report, page) == 0)
+    sd_ga_period_rows *cache_rows = &call->feeds[f].kept;
+    if (sd_ga_period_rows_add(cache_rows, report, page) == 0)
         return;
     sd_warning("out of memory keeping rows for the response cache; the periods are not "
                "cached property=%s job=%s",
                sd_ga_call_property(call), call->job->request->job_id);
-    sd_ga_period_rows_clear(kept);
+    sd_ga_period_rows_clear(cache_rows);
 }
 
-//  Adds the rows that feed f of the call's request makes of a page to its
-//  group's roll-up. Fails the call on a bad report.
+//  Adds the rows that feed f of the call's request builds from a page to
+//  its group's roll-up. Fails the call on an invalid report.
 static void s_feed_absorb(sd_ga_call *call, size_t f, json_t *report, bool first_page,
                           const char *source)
 {
@@ -285,7 +285,7 @@ static void s_feed_absorb(sd_ga_call *call, size_t f, json_t *report, bool first
 }
 
 //  Adds a page to the roll-ups of the groups the call feeds. Returns true
-//  when the call needs another page; false when it has ended or failed.
+//  when the call needs another page, and false when it has ended or failed.
 static bool s_call_absorb(sd_ga_call *call, json_t *report, const char *source)
 {
     char error[SD_GA_ERROR_MAX];
@@ -394,9 +394,9 @@ void sd_ga_job_pump_all(sd_ga_job *job)
 //  Setting up
 
 //  Adds a call of periods[0 .. count-1] of request r for a property.
-//  needed[f * P + p] tells whether feed f takes period p (P periods). The
-//  closed periods a feed takes are kept for the cache when its group is
-//  cached.
+//  needed[f * P + p] is true when feed f uses period p (P periods). When a
+//  feed's group is cached, the call saves the closed periods the feed uses
+//  for the cache.
 static int s_add_call(sd_ga_job *job, size_t r, size_t property, const size_t *periods,
                       size_t count, const bool *needed, int64_t now_ms)
 {
@@ -430,9 +430,9 @@ static int s_add_call(sd_ga_job *job, size_t r, size_t property, const size_t *p
     return 0;
 }
 
-//  Takes the closed periods of the request's groups from the cache,
+//  Reads the closed periods of the request's groups from the cache,
 //  property by property, and adds calls for the periods that some group
-//  still needs: up to 4 periods per call, in order.
+//  still needs, up to 4 periods per call in order.
 static int s_add_calls(sd_ga_job *job, size_t r, int64_t now_ms)
 {
     const sd_ga_request *request = &job->requests[r];
@@ -466,7 +466,7 @@ static int s_add_calls(sd_ga_job *job, size_t r, int64_t now_ms)
 }
 
 //  Creates the group's roll-up and checks its query. Sets *valid when the
-//  query can run; otherwise records why not on every period.
+//  query can run. Otherwise it records the reason on every period.
 static int s_prepare_group(sd_ga_job *job, size_t g, bool *valid)
 {
     char error[SD_GA_ERROR_MAX];

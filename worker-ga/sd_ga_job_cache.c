@@ -16,21 +16,22 @@ static const char *s_property_id(const sd_ga_job *job, size_t property)
     return job->site->properties[property].property;
 }
 
-//  Stores the kept rows of feed f of a call, whose request got every row
-//  of its result (whole) or as many as its limit allows (cut).
+//  Stores the saved rows of feed f of a call in the cache. The call's
+//  request got every row of its result (whole) or as many as its limit
+//  allows (cut).
 static void s_store_feed(sd_ga_call *call, size_t f, bool whole, bool cut)
 {
     sd_ga_job *job = call->job;
     const sd_ga_feed *feed = &job->requests[call->request].feeds[f];
-    const sd_ga_period_rows *kept = &call->feeds[f].kept;
+    const sd_ga_period_rows *cache_rows = &call->feeds[f].kept;
     const char *identity = job->results[feed->group].identity;
     //  Totals cover every row whatever the limit.
     whole = whole || feed->kind == SD_GA_FEED_TOTALS;
-    if (!identity || !sd_ga_period_rows_keeps_any(kept) || (!whole && !cut))
+    if (!identity || !sd_ga_period_rows_keeps_any(cache_rows) || (!whole && !cut))
         return;
     const char *property = sd_ga_call_property(call);
     for (size_t i = 0; i < call->period_count; i++) {
-        char *text = sd_ga_period_rows_report(kept, i);
+        char *text = sd_ga_period_rows_report(cache_rows, i);
         char key[SD_CACHE_KEY_SIZE];
         int rc = -1;
         if (text && whole)

@@ -30,15 +30,15 @@ typedef enum {
 
 typedef struct sd_ga_exchange sd_ga_exchange;
 
-//  What a call does for one feed of its request.
+//  Per-feed state of a call.
 typedef struct {
-    bool needed[SD_GA_MAX_DATE_RANGES];     //  per dateRange: the feed's group takes its rows
-    sd_ga_period_rows kept;         //  rows of the closed periods, stored when the call ends
+    bool needed[SD_GA_MAX_DATE_RANGES];     //  per dateRange: the feed's group uses its rows
+    sd_ga_period_rows kept;         //  rows of the closed periods, cached when the call ends
 } sd_ga_call_feed;
 
-//  One report of a request (see sd_ga_merge.h) for one property and up to
-//  4 of its periods that the cache did not hold for every group it feeds
-//  (a "call"), and the pages it takes.
+//  A call: one report of a request (see sd_ga_merge.h) for one property and
+//  up to 4 of its periods, fetched page by page. Its periods are those that
+//  the cache did not contain for every group the request feeds.
 typedef struct {
     sd_ga_job *job;
     size_t request;                 //  index into the job's requests
@@ -87,31 +87,30 @@ struct sd_ga_job {
 //  Returns the GA4 property id of a call.
 const char *sd_ga_call_property(const sd_ga_call *call);
 
-//  Returns the query a call sends: its request's.
+//  Returns the query a call sends, which is its request's query.
 const sd_query *sd_ga_call_query(const sd_ga_call *call);
 
-//  Records error for every period the call fetches for a group, and marks
-//  it done.
+//  Records error on every period that the call fetches for each group it
+//  feeds, logs it and marks the call done.
 void sd_ga_call_fail(sd_ga_call *call, const char *error);
 
 //  Formats "site S property P: DETAIL" and fails the call with it.
 void sd_ga_call_failf(sd_ga_call *call, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
 
-//  Takes one page of the call (a report from the API, borrowed) into the
-//  roll-up of every group its request feeds, and queues the next page or
-//  ends the call. When the call ends, the rows of its closed periods go to
-//  the cache. source names where the
-//  report came from for errors ("runReport response"). Fails the call on a
-//  bad report.
+//  Adds one page of the call (a report from the API, borrowed) to the
+//  roll-up of every group its request feeds, then queues the next page or
+//  ends the call. When the call ends, it stores the rows of its closed
+//  periods in the cache. source names the origin of the report in errors
+//  ("runReport response"). Fails the call on an invalid report.
 void sd_ga_call_take_report(sd_ga_call *call, json_t *report, const char *source);
 
 //  Stores the rows of each closed period of a call that has just ended
 //  (row_count is the rowCount of its last page) in the cache, per group
-//  it feeds. A period's rows are keyed by the period alone when the call
-//  got every row of its result (totals always count as such), and by the
-//  call's dateRanges too when the query's limit cut the result. A call
-//  that ended any other way stores nothing.
+//  it feeds. The key is the period alone when the call got every row of
+//  its result, which totals always count as. The key also includes the
+//  call's dateRanges when the query's limit cut the result. A call that
+//  ended any other way stores nothing.
 void sd_ga_call_store(sd_ga_call *call, int64_t row_count);
 
 //  Takes period p of group g's query for a property from the cache into

@@ -1,5 +1,5 @@
-/*  sd_ga_merge: planning merged requests and making each group's report
-    from them.  */
+/*  sd_ga_merge: plans merged requests and builds each group's report from
+    their responses.  */
 #include "sd_ga_merge.h"
 
 #include <stdio.h>
@@ -57,8 +57,8 @@ static json_t *s_params(const sd_query *query)
     return NULL;
 }
 
-//  Returns true when a and b ask for the same rows apart from their
-//  dimensions and metrics, and their dimensionFilter when ignore_filter.
+//  Returns true when a and b request the same rows apart from their
+//  dimensions and metrics (and their dimensionFilter when ignore_filter).
 static bool s_same_frame(const sd_query *a, const sd_query *b, bool ignore_filter)
 {
     if (strcmp(a->api, b->api) != 0 || !s_periods_equal(a, b))
@@ -125,7 +125,8 @@ static int s_request_init(sd_ga_request *request, const sd_query *query)
 }
 
 //  Appends a feed for group g to request, mapping the group's dimensions
-//  and metrics onto the request's. Returns the feed, or NULL.
+//  and metrics onto the request's. Returns the feed, or NULL when out of
+//  memory.
 static sd_ga_feed *s_add_feed(sd_ga_request *request, size_t g, const sd_query *query,
                               sd_ga_feed_kind kind)
 {
@@ -223,14 +224,14 @@ static void s_traffic_needs(const sd_query *query, bool *needed)
     json_decref(params);
 }
 
-//  Builds the merged request of the groups whose taken[g] is set.
+//  Builds the merged request of the groups whose merged[g] is set.
 static int s_plan_traffic(sd_ga_request *request, const sd_ga_group *groups, size_t group_count,
-                          const bool *taken)
+                          const bool *merged)
 {
     bool needed[3] = {false, false, false};
     size_t first = group_count;
     for (size_t g = 0; g < group_count; g++) {
-        if (!taken[g])
+        if (!merged[g])
             continue;
         first = first < g ? first : g;
         s_traffic_needs(groups[g].query, needed);
@@ -249,13 +250,13 @@ static int s_plan_traffic(sd_ga_request *request, const sd_ga_group *groups, siz
             return -1;
     }
     for (size_t g = 0; g < group_count; g++) {
-        for (size_t i = 0; taken[g] && i < groups[g].query->metrics.count; i++) {
+        for (size_t i = 0; merged[g] && i < groups[g].query->metrics.count; i++) {
             if (s_add_unique(&request->query.metrics, groups[g].query->metrics.items[i]) != 0)
                 return -1;
         }
     }
     for (size_t g = 0; g < group_count; g++) {
-        if (!taken[g])
+        if (!merged[g])
             continue;
         sd_ga_feed *feed = s_add_feed(request, g, groups[g].query, SD_GA_FEED_ROWS);
         if (!feed)
@@ -268,16 +269,17 @@ static int s_plan_traffic(sd_ga_request *request, const sd_ga_group *groups, siz
     return 0;
 }
 
-//  Picks the traffic groups that merge with group g into taken. Returns
-//  how many there are (1 when g merges with none).
+//  Sets merged[h] for group g and each traffic group that merges with it,
+//  and clears the rest.
+//  Returns the number of groups set (1 when g merges with none).
 static size_t s_pick_traffic(const sd_ga_group *groups, size_t group_count, const bool *valid,
-                             const bool *assigned, size_t g, bool *taken)
+                             const bool *assigned, size_t g, bool *merged)
 {
     size_t count = 1;
     sd_strings metrics = {0};
     int rc = 0;
-    memset(taken, 0, group_count * sizeof *taken);
-    taken[g] = true;
+    memset(merged, 0, group_count * sizeof *merged);
+    merged[g] = true;
     for (size_t i = 0; i < groups[g].query->metrics.count; i++)
         rc |= s_add_unique(&metrics, groups[g].query->metrics.items[i]);
     for (size_t h = g + 1; rc == 0 && h < group_count; h++) {
@@ -293,18 +295,18 @@ static size_t s_pick_traffic(const sd_ga_group *groups, size_t group_count, cons
                 free(metrics.items[--metrics.count]);
             continue;
         }
-        taken[h] = true;
+        merged[h] = true;
         count++;
     }
     sd_strings_clear(&metrics);
-    //  Out of memory: the groups that were picked before still merge.
+    //  When out of memory, the groups picked so far still merge.
     return count;
 }
 
 //  -------------------------------------------------------------------------
 //  Totals riders
 
-//  Returns the request that group g (no dimensions) can ride on, or NULL.
+//  Returns the request that a query without dimensions can ride on, or NULL.
 static sd_ga_request *s_find_host(sd_ga_request *requests, size_t request_count,
                                   const sd_query *query)
 {
@@ -325,8 +327,8 @@ static sd_ga_request *s_find_host(sd_ga_request *requests, size_t request_count,
     return NULL;
 }
 
-//  Adds group g as the totals feed of host: the union of the metrics and
-//  metricAggregations TOTAL.
+//  Adds group g as the totals feed of host. The host then requests the
+//  union of both metric lists and metricAggregations TOTAL.
 static int s_add_rider(sd_ga_request *host, const sd_ga_group *group, size_t g)
 {
     const sd_query *query = group->query;
@@ -358,9 +360,9 @@ int sd_ga_plan_requests(const sd_ga_group *groups, size_t group_count, const boo
 {
     sd_ga_request *requests = calloc(group_count + 1, sizeof *requests);
     bool *assigned = calloc(group_count + 1, sizeof *assigned);
-    bool *taken = calloc(group_count + 1, sizeof *taken);
+    bool *merged = calloc(group_count + 1, sizeof *merged);
     size_t count = 0;
-    int rc = requests && assigned && taken ? 0 : -1;
+    int rc = requests && assigned && merged ? 0 : -1;
 
     //  Groups with dimensions: merged traffic requests or their own.
     for (size_t g = 0; rc == 0 && g < group_count; g++) {
@@ -368,10 +370,10 @@ int sd_ga_plan_requests(const sd_ga_group *groups, size_t group_count, const boo
         if (!valid[g] || assigned[g] || query->dimensions.count == 0)
             continue;
         if (s_traffic_candidate(query) &&
-            s_pick_traffic(groups, group_count, valid, assigned, g, taken) > 1) {
-            rc = s_plan_traffic(&requests[count++], groups, group_count, taken);
+            s_pick_traffic(groups, group_count, valid, assigned, g, merged) > 1) {
+            rc = s_plan_traffic(&requests[count++], groups, group_count, merged);
             for (size_t h = 0; h < group_count; h++)
-                assigned[h] = assigned[h] || taken[h];
+                assigned[h] = assigned[h] || merged[h];
             continue;
         }
         rc = s_plan_own(&requests[count++], &groups[g], g);
@@ -387,7 +389,7 @@ int sd_ga_plan_requests(const sd_ga_group *groups, size_t group_count, const boo
         assigned[g] = true;
     }
     free(assigned);
-    free(taken);
+    free(merged);
     if (rc != 0) {
         sd_ga_requests_free(&requests, count);
         return -1;
@@ -420,10 +422,11 @@ static bool s_zero(json_t *value)
     return text && strtod(text, NULL) == 0.0;
 }
 
-//  Picks the feed's metric values of a row into *picked, which stays NULL
-//  when they are all zero (GA4 leaves such rows out). Returns 0, -1 when
-//  out of memory, or S_ROW_INVALID when the row lacks one of the values
-//  (only "totals" rows, which sd_ga_page_parse_json does not check, can).
+//  Copies the feed's metric values of a row into *picked, which stays NULL
+//  when they are all zero because GA4 leaves such rows out. Returns 0, -1
+//  when out of memory, or S_ROW_INVALID when the row lacks one of the
+//  values. Only "totals" rows can lack one, because sd_ga_page_parse_json
+//  does not check them.
 static int s_pick_metrics(const sd_ga_feed *feed, size_t metric_count, json_t *values,
                           json_t **picked)
 {
@@ -496,7 +499,7 @@ static bool s_row_passes(const sd_ga_request *request, const sd_ga_feed *feed, j
 typedef struct {
     const sd_ga_request *request;
     const sd_ga_feed *feed;
-    size_t dimension_count;         //  the feed's
+    size_t dimension_count;         //  dimension count of the feed's query
     size_t metric_count;
     const sd_period *ranges;
     const bool *needed;
@@ -563,7 +566,8 @@ static json_t *s_metric_headers(const s_shape *shape, json_t *report)
     return NULL;
 }
 
-//  Assembles a runReport-shaped report of the feed's rows (taken).
+//  Assembles a runReport-shaped report of the feed's rows. Consumes the
+//  reference to rows.
 static json_t *s_assemble(const s_shape *shape, const sd_strings *dimensions, json_t *report,
                           json_t *rows)
 {

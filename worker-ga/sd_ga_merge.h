@@ -1,29 +1,30 @@
-/*  sd_ga_merge: answers several query groups of a job with one GA4 report.
+/*  sd_ga_merge: serves several query groups of a job from one GA4 report.
 
     A job sends one report request per "request" (sd_ga_request), and each
     request feeds one or more query groups (sd_ga_feed). Most requests are
     a group's own query, fed as it comes. Two kinds of merge spare quota:
 
-    - Traffic source queries. Groups whose dimensions and filter fields are
-      all traffic source dimensions of the session (sessionSource,
-      sessionMedium, sessionSourceMedium, sessionDefaultChannelGroup), with
-      no row limit and the same api, periods and other request fields, are
-      fetched as one report of sessionSource, sessionMedium and
-      sessionDefaultChannelGroup (those the groups need) without a filter.
-      Each group's rows are made from it: its dimensionFilter is evaluated
-      on every row (sd_ga_filter), sessionSourceMedium is "SOURCE /
-      MEDIUM", and rows with equal dimensions are summed by the roll-up.
-      These dimensions describe one traffic source, so the merged report
-      has few more rows than the largest of them.
+    - Traffic source queries. Some groups use only the session's traffic
+      source dimensions (sessionSource, sessionMedium, sessionSourceMedium,
+      sessionDefaultChannelGroup) as dimensions and filter fields, and have
+      no row limit and the same api, periods and other request fields.
+      Those groups are fetched as one report without a filter, with those
+      of sessionSource, sessionMedium and sessionDefaultChannelGroup that
+      the groups need. Each group's rows are made from it. The worker
+      evaluates the group's dimensionFilter on every row (sd_ga_filter),
+      builds sessionSourceMedium as "SOURCE / MEDIUM", and the roll-up
+      sums rows with equal dimensions. These dimensions describe one
+      traffic source, so the merged report has few more rows than the
+      largest of them.
     - Totals. A group without dimensions whose periods and other request
-      fields equal those of another request rides on it: that request asks
-      for the union of the metrics and metricAggregations TOTAL, and the
-      group's rows are the response's "totals" rows, one per dateRange.
+      fields equal those of another request rides on it. That request
+      includes the union of the metrics and metricAggregations TOTAL, and
+      the group's rows are the response's "totals" rows, one per dateRange.
 
     A group is only merged when its rows come out exactly as its own
-    request would return them from the API's rows: a filter the worker
-    cannot evaluate (regular expressions, case-insensitive matching of
-    text that is not ASCII, metric filters) keeps the group on its own.
+    request would return them from the API's rows. A group whose filter the
+    worker cannot evaluate (regular expressions, case-insensitive matching
+    of text that is not ASCII, metric filters) keeps its own request.
     NOTE: summing rows is exact for counts of events and sessions. GA4
     counts a user once per row, so totalUsers summed over finer rows can be
     larger than what the coarser query returns.
@@ -42,8 +43,8 @@
 #define SD_GA_MAX_DIMENSIONS 9
 #define SD_GA_MAX_METRICS 10
 
-//  A feed dimension that is not a request dimension but "SOURCE / MEDIUM"
-//  of the request's sessionSource and sessionMedium.
+//  Feed dimension index meaning "SOURCE / MEDIUM", built from the request's
+//  sessionSource and sessionMedium instead of read from one request dimension.
 #define SD_GA_SOURCE_MEDIUM ((size_t)-1)
 
 typedef enum {
@@ -58,14 +59,14 @@ typedef struct {
     size_t *dimensions;             //  per group dimension: request dimension index, or
                                     //  SD_GA_SOURCE_MEDIUM
     size_t *metrics;                //  per group metric: request metric index
-    json_t *filter;                 //  dimensionFilter evaluated by the worker, NULL: none
+    json_t *filter;                 //  dimensionFilter the worker evaluates, or NULL
     size_t source;                  //  request indexes of sessionSource and sessionMedium,
     size_t medium;                  //  for SD_GA_SOURCE_MEDIUM
-    bool direct;                    //  the request's report is the group's as it is
+    bool direct;                    //  the group's report is the request's report unchanged
 } sd_ga_feed;
 
 typedef struct {
-    sd_query query;                 //  what is sent; owned, except periods (borrowed)
+    sd_query query;                 //  query sent to GA4, owned except periods (borrowed)
     sd_ga_feed *feeds;
     size_t feed_count;
 } sd_ga_request;
@@ -81,12 +82,12 @@ void sd_ga_requests_free(sd_ga_request **requests, size_t request_count);
 
 //  Builds the report of a feed (whose group's query is feed_query) from
 //  one page of its request's report, which sd_ga_page_parse_json has
-//  accepted for the request's query and ranges[0 .. range_count-1]. Rows of the dateRanges whose needed[i] is
-//  false are left out. Totals are taken from the first page only. Returns
-//  a new reference (the report itself for a direct feed that needs every
-//  range), or NULL with error filled when the report lacks the totals
-//  that the request asked for, a totals row lacks a metric value, or
-//  memory runs out.
+//  accepted for the request's query and ranges[0 .. range_count-1].
+//  Rows of the dateRanges whose needed[i] is false are left out, and
+//  totals are read from the first page only. Returns a new reference,
+//  which is the report itself for a direct feed that needs every range.
+//  Returns NULL with error filled when the report lacks the requested
+//  totals, a totals row lacks a metric value, or memory runs out.
 json_t *sd_ga_feed_report(const sd_ga_request *request, const sd_ga_feed *feed,
                           const sd_query *feed_query, json_t *report, const sd_period *ranges,
                           const bool *needed, size_t range_count, bool first_page, char *error,

@@ -1,6 +1,7 @@
-/*  Tests of the merged-report derivation (sd_ga_merge) and the local
-    filter evaluator (sd_ga_filter) on inputs that the fuzz target showed
-    they handled wrongly: a long sessionSourceMedium and a short totals row.
+/*  Tests of the merged-report derivation (sd_ga_merge) and the worker's
+    filter evaluator (sd_ga_filter) on two inputs that the fuzz target
+    found them mishandling: a long sessionSourceMedium and a short totals
+    row.
 */
 #include "sd_ga_filter.h"
 #include "sd_ga_merge.h"
@@ -43,7 +44,8 @@ static void test_filter_long_source_medium(void **state)
     assert_true(sd_ga_filter_supported(contains, &s_traffic));
 
     //  "xxx...x / organic" is 1,110 bytes, more than the 1,024-byte stack
-    //  buffer, so the evaluator must build it on the heap, not cut it.
+    //  buffer, so the evaluator must build it on the heap instead of
+    //  truncating it.
     assert_true(sd_ga_filter_match(ends_with, &s_traffic, values));
     assert_true(sd_ga_filter_match(contains, &s_traffic, values));
     values[1] = "referral";
@@ -57,8 +59,8 @@ static char *s_country_metrics[] = {"sessions", "totalUsers"};
 static char *s_totals_metrics[] = {"sessions", "screenPageViews"};
 static sd_period s_period = {"current", "2026-11-01", "2026-11-30"};
 
-//  Plans a totals query riding on a country query, and returns the feed
-//  report of the totals query made from body.
+//  Plans a totals query that rides on a country query, and returns the
+//  totals query's feed report built from body.
 static json_t *s_totals_report(const char *body, char *error, size_t error_size)
 {
     sd_query queries[2] = {
